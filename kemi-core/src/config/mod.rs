@@ -1,0 +1,2 @@
+//! Loading a `kamailio.cfg`: pre-processor, global parameters, `loadmodule`,
+//! `modparam` and `cfgengine`.

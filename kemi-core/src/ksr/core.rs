@@ -1,0 +1,5 @@
+//! Placeholder until `#[kemi_module]` lands.
+
+use crate::module::Submodule;
+
+pub static SUBMODULE: Submodule = Submodule { name: "", doc: "", exports: &[] };

@@ -1,0 +1,1 @@
+//! Placeholder: parse -> model -> codegen arrive with the toolkit.

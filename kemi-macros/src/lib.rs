@@ -1,0 +1,1 @@
+//! Placeholder: the attributes arrive with the toolkit.

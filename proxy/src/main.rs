@@ -1,0 +1,2 @@
+//! Placeholder: the binary arrives with the SIP core.
+fn main() {}
