@@ -1,0 +1,12 @@
+//! Every module compiled into the proxy, listed once. `loadmodule "x.so"`
+//! chooses from this table; a new module crate adds one line here.
+
+use kemi_core::ModuleDef;
+
+/// The compiled-in modules, by `loadmodule` name.
+pub static MODULES: &[&ModuleDef] = &[&kemi_mod_ktest::MODULE];
+
+/// Finds a compiled-in module by the name `loadmodule` uses.
+pub fn find(name: &str) -> Option<&'static ModuleDef> {
+    MODULES.iter().copied().find(|m| m.name == name)
+}
