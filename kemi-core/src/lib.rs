@@ -25,6 +25,7 @@ pub mod xval;
 
 pub use context::Context;
 pub use export::{Arg, ArgError, CallError, Export, ParamKind, Ret, ReturnKind};
+pub use kemi_macros::{kemi_export, kemi_module};
 pub use module::{ModParam, ModParamKind, ModuleDef, Submodule};
 pub use registry::Registry;
 pub use runtime::Runtime;
