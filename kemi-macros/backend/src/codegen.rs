@@ -7,7 +7,7 @@
 //! descriptor's initializer (so it adds no name to the user's module), and
 //! the user's function is called as `self::name` so no local can shadow it.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Item, LitStr, Path};
@@ -61,11 +61,11 @@ fn push_item(item: &mut syn::ItemMod, tokens: TokenStream) {
 fn submodule_static(krate: &Path, name: &str, doc: &Doc, entries: &[TokenStream]) -> TokenStream {
     let doc = doc_expr(doc);
     let rustdoc = if name.is_empty() {
-        "The functions this module exports on `KSR` itself, collected by `#[kemi_module]`."
+        " The functions this module exports on `KSR` itself, collected by `#[kemi_module]`."
             .to_string()
     } else {
         format!(
-            "The functions this module exports as `KSR.{name}.*`, collected by `#[kemi_module]`."
+            " The functions this module exports as `KSR.{name}.*`, collected by `#[kemi_module]`."
         )
     };
     quote! {
@@ -135,14 +135,14 @@ fn param_kind(krate: &Path, kind: ParamKind) -> TokenStream {
 /// The call glue: check the count, convert each argument, call, convert the
 /// result. A block evaluating to a `fn` item, which coerces to `Thunk`.
 fn thunk(krate: &Path, f: &ExportFn) -> TokenStream {
-    let arity = f.params.len();
+    let arity = Literal::usize_unsuffixed(f.params.len());
     let ctx_param = if f.context.is_some() {
         quote!(__kemi_ctx)
     } else {
         quote!(_)
     };
-    let mut conversions = Vec::with_capacity(arity);
-    let mut call_args = Vec::with_capacity(arity + 1);
+    let mut conversions = Vec::with_capacity(f.params.len());
+    let mut call_args = Vec::with_capacity(f.params.len() + 1);
     if let Some(ctx) = &f.context {
         // Spanned at the declared type, so a parameter that is not the
         // routing context is reported there.
@@ -150,6 +150,7 @@ fn thunk(krate: &Path, f: &ExportFn) -> TokenStream {
     }
     for (index, param) in f.params.iter().enumerate() {
         let local = format_ident!("__kemi_arg{}", index);
+        let index = Literal::usize_unsuffixed(index);
         let convert = match param.ty {
             ParamType::I32 => quote!(int),
             ParamType::I64 => quote!(long),

@@ -697,3 +697,351 @@ pub fn doc(attrs: &[Attribute]) -> Doc {
     }
     Doc { parts }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+    use crate::model::{ParamKind, ReturnKind};
+
+    fn parse_ok(attr: TokenStream, item: TokenStream) -> Module {
+        match module(attr, item).result {
+            Ok(m) => m,
+            Err(e) => panic!(
+                "unexpected errors: {:?}",
+                e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>()
+            ),
+        }
+    }
+
+    fn errors_of(attr: TokenStream, item: TokenStream) -> Vec<String> {
+        match module(attr, item).result {
+            Ok(_) => panic!("expected errors"),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    fn one_export(item: TokenStream) -> ExportFn {
+        let mut m = parse_ok(quote!(name = "t"), quote!(mod kemi { #item }));
+        assert_eq!(m.exports.len(), 1);
+        m.exports.remove(0)
+    }
+
+    #[test]
+    fn module_name_doc_and_source_order() {
+        let m = parse_ok(
+            quote!(name = "sl"),
+            quote! {
+                /// Stateless replies.
+                ///
+                ///  Two spaces: one is kept.
+                pub mod kemi {
+                    #[kemi_export] fn b() {}
+                    fn not_exported() {}
+                    #[kemi_core::kemi_export] fn a() {}
+                }
+            },
+        );
+        assert_eq!(m.name, "sl");
+        assert_eq!(
+            m.doc.text().as_deref(),
+            Some("Stateless replies.\n\n Two spaces: one is kept.")
+        );
+        let names: Vec<&str> = m.exports.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["b", "a"]);
+        let krate = &m.krate;
+        assert_eq!(quote!(#krate).to_string(), quote!(::kemi_core).to_string());
+    }
+
+    #[test]
+    fn markers_are_removed_from_the_emitted_module() {
+        let parsed = module(
+            quote!(name = "t"),
+            quote!(
+                mod kemi {
+                    #[kemi_export]
+                    #[inline]
+                    fn f() {}
+                }
+            ),
+        );
+        let ParsedItem::Mod(item) = parsed.item else {
+            panic!("a mod")
+        };
+        let text = item.to_token_stream().to_string();
+        assert!(!text.contains("kemi_export"), "{text}");
+        assert!(text.contains("inline"), "other attributes stay: {text}");
+    }
+
+    #[test]
+    fn empty_name_and_crate_override() {
+        let m = parse_ok(
+            quote!(name = "", crate = "crate"),
+            quote!(
+                mod kemi {}
+            ),
+        );
+        assert_eq!(m.name, "");
+        assert!(m.krate.is_ident("crate"));
+        assert!(m.exports.is_empty());
+    }
+
+    #[test]
+    fn function_doc_drops_one_leading_space_and_keeps_empty_lines() {
+        let f = one_export(quote! {
+            /// First line.
+            ///
+            ///    indented
+            #[doc(hidden)]
+            #[kemi_export]
+            fn f() {}
+        });
+        assert_eq!(f.doc.text().as_deref(), Some("First line.\n\n   indented"));
+    }
+
+    #[test]
+    fn computed_doc_is_kept_as_an_expression() {
+        let f = one_export(quote! {
+            /// Intro.
+            #[doc = include_str!("x.md")]
+            #[kemi_export]
+            fn f() {}
+        });
+        assert_eq!(f.doc.text(), None);
+        assert!(matches!(
+            f.doc.parts[..],
+            [DocPart::Text(_), DocPart::Expr(_)]
+        ));
+    }
+
+    #[test]
+    fn parameter_kinds_names_and_context() {
+        let f = one_export(quote! {
+            #[kemi_export]
+            fn f(ctx: &mut Context, a: i32, mut b: i64, r#type: &str, d: String, e: &'_ str, g: std::string::String) -> i32 { 0 }
+        });
+        assert!(f.context.is_some());
+        let params: Vec<(&str, ParamType)> =
+            f.params.iter().map(|p| (p.name.as_str(), p.ty)).collect();
+        assert_eq!(
+            params,
+            [
+                ("a", ParamType::I32),
+                ("b", ParamType::I64),
+                ("type", ParamType::StrRef),
+                ("d", ParamType::String),
+                ("e", ParamType::StrRef),
+                ("g", ParamType::String),
+            ]
+        );
+        let kinds: Vec<ParamKind> = f.params.iter().map(|p| p.ty.kind()).collect();
+        use ParamKind::*;
+        assert_eq!(kinds, [Int, Long, Str, Str, Str, Str]);
+    }
+
+    #[test]
+    fn a_shared_reference_is_a_context_but_str_is_not() {
+        assert!(one_export(quote!(
+            #[kemi_export]
+            fn f(c: &Context) {}
+        ))
+        .context
+        .is_some());
+        let f = one_export(quote!(
+            #[kemi_export]
+            fn f(s: &str) {}
+        ));
+        assert!(f.context.is_none());
+        assert_eq!(f.params.len(), 1);
+    }
+
+    #[test]
+    fn return_kinds() {
+        let kind = |ret: TokenStream| {
+            one_export(quote!(#[kemi_export] fn f() #ret { todo!() }))
+                .ret
+                .kind
+        };
+        assert_eq!(kind(quote!()), ReturnKind::None);
+        assert_eq!(kind(quote!(-> ())), ReturnKind::None);
+        assert_eq!(kind(quote!(-> i32)), ReturnKind::Int);
+        assert_eq!(kind(quote!(-> bool)), ReturnKind::Bool);
+        assert_eq!(kind(quote!(-> Xval)), ReturnKind::Xval);
+        assert_eq!(kind(quote!(-> kemi_core::Xval)), ReturnKind::Xval);
+    }
+
+    #[test]
+    fn rename_and_raw_identifiers() {
+        assert_eq!(
+            one_export(quote!(
+                #[kemi_export(name = "t_relay")]
+                fn relay() {}
+            ))
+            .name,
+            "t_relay"
+        );
+        assert_eq!(
+            one_export(quote!(
+                #[kemi_export]
+                fn r#return() {}
+            ))
+            .name,
+            "return"
+        );
+    }
+
+    #[test]
+    fn cfg_attributes_travel_to_the_descriptor() {
+        let f = one_export(quote!(
+            #[cfg(unix)]
+            #[allow(dead_code)]
+            #[kemi_export]
+            fn f() {}
+        ));
+        assert_eq!(f.cfgs.len(), 1);
+    }
+
+    #[test]
+    fn every_problem_of_a_module_is_reported_together() {
+        let errors = errors_of(
+            quote!(name = "t"),
+            quote! {
+                mod kemi {
+                    #[kemi_export]
+                    async unsafe extern "C" fn f<T>(self, (a, b): (i32, i32), x: f64, c: &mut Context) -> Vec<u8> {}
+                    #[kemi_export(nme = "x")]
+                    fn g() {}
+                }
+            },
+        );
+        let expected = [
+            "cannot be `async`",
+            "cannot be `unsafe`",
+            "cannot have an `extern` ABI",
+            "cannot have generic or lifetime parameters",
+            "cannot take `self`",
+            "not a pattern",
+            "unsupported parameter type",
+            "only the first parameter may be a reference to the routing context",
+            "unsupported return type",
+            "unknown key `nme` for #[kemi_export]",
+        ];
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+        for (error, wanted) in errors.iter().zip(expected) {
+            assert!(
+                error.contains(wanted),
+                "`{error}` should contain `{wanted}`"
+            );
+        }
+    }
+
+    #[test]
+    fn duplicate_names_point_at_the_second_and_name_the_first() {
+        let errors = errors_of(
+            quote!(name = "t"),
+            quote! {
+                mod kemi {
+                    #[kemi_export] fn relay() {}
+                    #[kemi_export(name = "relay")] fn other() {}
+                }
+            },
+        );
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].contains("`KSR.t.relay` is already exported by `fn relay`"),
+            "{}",
+            errors[0]
+        );
+    }
+
+    #[test]
+    fn module_arguments_are_checked() {
+        let missing = errors_of(
+            quote!(),
+            quote!(
+                mod kemi {}
+            ),
+        );
+        assert_eq!(missing.len(), 1);
+        assert!(missing[0].contains("needs the KSR submodule name"));
+
+        let errors = errors_of(
+            quote!(name = 5, name = "x", colour = "blue", crate),
+            quote!(
+                mod kemi {}
+            ),
+        );
+        let expected = [
+            "expected a string literal",
+            "`name` is given twice",
+            "unknown key `colour`",
+            "`crate` needs a value",
+        ];
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+        for (error, wanted) in errors.iter().zip(expected) {
+            assert!(
+                error.contains(wanted),
+                "`{error}` should contain `{wanted}`"
+            );
+        }
+
+        let bad_name = errors_of(
+            quote!(name = "two words"),
+            quote!(
+                mod kemi {}
+            ),
+        );
+        assert!(bad_name[0].contains("not a usable submodule name"));
+    }
+
+    #[test]
+    fn export_names_must_be_script_identifiers() {
+        let errors = errors_of(
+            quote!(name = "t"),
+            quote!(
+                mod kemi {
+                    #[kemi_export(name = "1x")]
+                    fn f() {}
+                }
+            ),
+        );
+        assert!(errors[0].contains("not a usable export name"));
+    }
+
+    #[test]
+    fn only_inline_modules() {
+        let errors = errors_of(
+            quote!(name = "t"),
+            quote!(
+                fn f() {}
+            ),
+        );
+        assert!(errors[0].contains("goes on an inline module"));
+        let errors = errors_of(
+            quote!(name = "t"),
+            quote!(
+                mod kemi;
+            ),
+        );
+        assert!(errors[0].contains("needs the module's body"));
+    }
+
+    #[test]
+    fn nested_and_misplaced_markers_are_reported() {
+        let errors = errors_of(
+            quote!(name = "t"),
+            quote! {
+                mod kemi {
+                    impl S { #[kemi_export] fn m() {} }
+                    mod inner { #[kemi_export] fn n() {} }
+                    #[kemi_export] const C: i32 = 1;
+                }
+            },
+        );
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(errors[0].contains("directly in the #[kemi_module] mod"));
+        assert!(errors[1].contains("directly in the #[kemi_module] mod"));
+        assert!(errors[2].contains("goes on a `fn`"));
+    }
+}
