@@ -105,7 +105,9 @@ pub fn kemi_module(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// let mut ctx = Context::new(Arc::new(Runtime::default()));
 /// let [sum, setflag] = kemi::SUBMODULE.exports else { unreachable!() };
-/// assert_eq!(sum.invoke(&mut ctx, &[Arg::Int(2), Arg::Str(b"3")]), Ok(Ret::Xval(Xval::Long(5))));
+/// // Arguments are converted as declared: "3" is a numeric string.
+/// let ret = sum.invoke(&mut ctx, &[Arg::Int(2), Arg::Str(b"3")]).unwrap();
+/// assert_eq!(ret, Ret::Xval(Xval::Long(5)));
 /// assert_eq!(setflag.signature(), "int KSR.ktdoc.setflag(int flag)");
 /// setflag.invoke(&mut ctx, &[Arg::Int(3)]).unwrap();
 /// assert_eq!(ctx.flags, 1 << 3);
