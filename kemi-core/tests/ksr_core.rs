@@ -27,7 +27,10 @@ fn message_flags_set_test_and_reset() {
     assert_eq!(call(&mut c, "setflag", &[Arg::Int(5)]), Ret::Bool(true));
     assert_eq!(call(&mut c, "isflagset", &[Arg::Int(5)]), Ret::Bool(true));
     assert_eq!(c.flags, 1 << 5);
-    assert_eq!(call(&mut c, "resetflag", &[Arg::Str(b"5")]), Ret::Bool(true));
+    assert_eq!(
+        call(&mut c, "resetflag", &[Arg::Str(b"5")]),
+        Ret::Bool(true)
+    );
     assert_eq!(call(&mut c, "isflagset", &[Arg::Int(5)]), Ret::Bool(false));
 }
 
@@ -36,11 +39,23 @@ fn flags_out_of_range_are_refused() {
     let mut c = ctx();
     for flag in [-1, 32, 1000] {
         assert_eq!(call(&mut c, "setflag", &[Arg::Int(flag)]), Ret::Bool(false));
-        assert_eq!(call(&mut c, "setsflag", &[Arg::Int(flag)]), Ret::Bool(false));
-        assert_eq!(call(&mut c, "setbflag", &[Arg::Int(flag)]), Ret::Bool(false));
+        assert_eq!(
+            call(&mut c, "setsflag", &[Arg::Int(flag)]),
+            Ret::Bool(false)
+        );
+        assert_eq!(
+            call(&mut c, "setbflag", &[Arg::Int(flag)]),
+            Ret::Bool(false)
+        );
     }
-    assert_eq!(call(&mut c, "setbiflag", &[Arg::Int(1), Arg::Int(12)]), Ret::Bool(false));
-    assert_eq!(call(&mut c, "setbiflag", &[Arg::Int(1), Arg::Int(-1)]), Ret::Bool(false));
+    assert_eq!(
+        call(&mut c, "setbiflag", &[Arg::Int(1), Arg::Int(12)]),
+        Ret::Bool(false)
+    );
+    assert_eq!(
+        call(&mut c, "setbiflag", &[Arg::Int(1), Arg::Int(-1)]),
+        Ret::Bool(false)
+    );
     assert_eq!((c.flags, c.sflags), (0, 0));
     assert!(c.bflags.iter().all(|b| *b == 0));
 }
@@ -49,12 +64,27 @@ fn flags_out_of_range_are_refused() {
 fn branch_flags_are_per_branch() {
     let mut c = ctx();
     assert_eq!(call(&mut c, "setbflag", &[Arg::Int(2)]), Ret::Bool(true));
-    assert_eq!(call(&mut c, "setbiflag", &[Arg::Int(3), Arg::Int(4)]), Ret::Bool(true));
+    assert_eq!(
+        call(&mut c, "setbiflag", &[Arg::Int(3), Arg::Int(4)]),
+        Ret::Bool(true)
+    );
     assert_eq!(call(&mut c, "isbflagset", &[Arg::Int(2)]), Ret::Bool(true));
-    assert_eq!(call(&mut c, "isbiflagset", &[Arg::Int(2), Arg::Int(4)]), Ret::Bool(false));
-    assert_eq!(call(&mut c, "isbiflagset", &[Arg::Int(3), Arg::Int(4)]), Ret::Bool(true));
-    assert_eq!(call(&mut c, "resetbiflag", &[Arg::Int(3), Arg::Int(4)]), Ret::Bool(true));
-    assert_eq!(call(&mut c, "isbiflagset", &[Arg::Int(3), Arg::Int(4)]), Ret::Bool(false));
+    assert_eq!(
+        call(&mut c, "isbiflagset", &[Arg::Int(2), Arg::Int(4)]),
+        Ret::Bool(false)
+    );
+    assert_eq!(
+        call(&mut c, "isbiflagset", &[Arg::Int(3), Arg::Int(4)]),
+        Ret::Bool(true)
+    );
+    assert_eq!(
+        call(&mut c, "resetbiflag", &[Arg::Int(3), Arg::Int(4)]),
+        Ret::Bool(true)
+    );
+    assert_eq!(
+        call(&mut c, "isbiflagset", &[Arg::Int(3), Arg::Int(4)]),
+        Ret::Bool(false)
+    );
     assert_eq!(call(&mut c, "resetbflag", &[Arg::Int(2)]), Ret::Bool(true));
     assert_eq!(c.bflags, [0; 12]);
 }
@@ -128,12 +158,20 @@ fn log_functions_take_text_and_refuse_null() {
     for name in ["dbg", "info", "notice", "warn", "err", "crit"] {
         assert_eq!(call(&mut c, name, &[Arg::Str(b"hello\n")]), Ret::None);
     }
-    assert_eq!(call(&mut c, "log", &[Arg::Str(b"info"), Arg::Str(b"x")]), Ret::None);
+    assert_eq!(
+        call(&mut c, "log", &[Arg::Str(b"info"), Arg::Str(b"x")]),
+        Ret::None
+    );
     let registry = Registry::new(&[]);
     let info = registry.find("", "info").expect("KSR.info");
-    let err = info.invoke(&mut c, &[Arg::Other("nil")]).expect_err("nil text");
+    let err = info
+        .invoke(&mut c, &[Arg::Other("nil")])
+        .expect_err("nil text");
     let text = err.to_string();
-    assert!(text.contains("KSR.info") && text.contains("none KSR.info(str text)"), "{text}");
+    assert!(
+        text.contains("KSR.info") && text.contains("none KSR.info(str text)"),
+        "{text}"
+    );
 }
 
 #[test]

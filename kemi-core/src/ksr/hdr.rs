@@ -1,5 +1,9 @@
-//! Placeholder until `#[kemi_module]` lands.
+//! `KSR.hdr.*`: reading and editing header fields of the current message.
+//! The functions arrive with the routing context's SIP message.
 
-use crate::module::Submodule;
+#[crate::kemi_module(name = "hdr")]
+pub mod kemi {
+    //! Header fields: test, read, add and remove headers of the message.
+}
 
-pub static SUBMODULE: Submodule = Submodule { name: "hdr", doc: "", exports: &[] };
+pub use kemi::SUBMODULE;

@@ -1,5 +1,9 @@
-//! Placeholder until `#[kemi_module]` lands.
+//! `KSR.pv.*`: reading and writing pseudo-variables (`$ru`, `$var(x)`...).
+//! The functions arrive with the pseudo-variable engine.
 
-use crate::module::Submodule;
+#[crate::kemi_module(name = "pv")]
+pub mod kemi {
+    //! Pseudo-variables: get, set and test `$...` values by name.
+}
 
-pub static SUBMODULE: Submodule = Submodule { name: "pv", doc: "", exports: &[] };
+pub use kemi::SUBMODULE;
