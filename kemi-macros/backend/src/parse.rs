@@ -528,7 +528,7 @@ fn export_fn(func: &ItemFn, args: ExportArgs, errors: &mut Errors) -> Option<Par
         }
         let name = match &*typed.pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-                p.ident.unraw().to_string()
+                script_param_name(&p.ident)
             }
             other => {
                 local.spanned(
@@ -595,6 +595,16 @@ fn export_fn(func: &ItemFn, args: ExportArgs, errors: &mut Errors) -> Option<Par
         },
         name_span,
     })
+}
+
+/// The name a parameter has in signatures, docs and stubs: `r#type` is
+/// `type`, and `_msg` (unused in Rust) is `msg`.
+fn script_param_name(ident: &Ident) -> String {
+    let name = ident.unraw().to_string();
+    match name.strip_prefix('_') {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => name,
+    }
 }
 
 /// `T` of a `&T`/`&mut T` parameter that stands for the routing context
@@ -819,7 +829,7 @@ mod tests {
     fn parameter_kinds_names_and_context() {
         let f = one_export(quote! {
             #[kemi_export]
-            fn f(ctx: &mut Context, a: i32, mut b: i64, r#type: &str, d: String, e: &'_ str, g: std::string::String) -> i32 { 0 }
+            fn f(ctx: &mut Context, a: i32, mut b: i64, r#type: &str, _d: String, e: &'_ str, g: std::string::String) -> i32 { 0 }
         });
         assert!(f.context.is_some());
         let params: Vec<(&str, ParamType)> =
