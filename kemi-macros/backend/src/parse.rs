@@ -9,7 +9,6 @@ use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
-use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{
     Attribute, Expr, FnArg, Ident, Item, ItemFn, ItemMod, Lit, LitStr, Meta, Pat, Path, Token, Type,
@@ -540,11 +539,7 @@ fn export_fn(func: &ItemFn, args: ExportArgs, errors: &mut Errors) -> Option<Par
             }
         };
         match param_type(&typed.ty) {
-            Ok(ty) => params.push(Param {
-                name,
-                ty,
-                span: typed.pat.span(),
-            }),
+            Ok(ty) => params.push(Param { name, ty }),
             Err(message) => local.spanned(&typed.ty, message),
         }
     }
