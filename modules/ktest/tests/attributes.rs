@@ -3,6 +3,9 @@
 //! override, `#[cfg]` on exports, raw identifiers, computed docs, and names
 //! that could clash with the generated glue.
 
+// The generated glue must not make a user's strict lint settings fail.
+#![deny(warnings)]
+
 use std::sync::Arc;
 
 use kemi_core::{Arg, Context, Export, Ret, Runtime};
@@ -35,6 +38,11 @@ mod core_like {
     #[doc = concat!("Computed ", "line.")]
     #[kemi_export]
     pub fn computed_doc() {}
+
+    /// Kept for old scripts.
+    #[deprecated = "scripts should call `dbg`"]
+    #[kemi_export]
+    pub fn old_dbg() {}
 
     // Named like the generated thunk and its locals: the glue must still
     // call this function, with the right argument.
@@ -73,6 +81,7 @@ fn cfg_removes_the_export_with_the_function() {
             "configured_in",
             "type",
             "computed_doc",
+            "old_dbg",
             "__kemi_call"
         ]
     );
@@ -108,4 +117,5 @@ fn user_names_do_not_clash_with_the_glue() {
         Ret::Int(42)
     );
     assert_eq!(call("configured_in", &[]), Ret::Int(1));
+    assert_eq!(call("old_dbg", &[]), Ret::None);
 }
