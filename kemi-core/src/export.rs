@@ -168,6 +168,10 @@ pub enum Ret {
 
 /// Converts a Rust return value into a [`Ret`]; implemented for the four
 /// allowed return types.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned by a KEMI export",
+    label = "return i32, bool, kemi_core::Xval or nothing"
+)]
 pub trait IntoRet {
     fn into_ret(self) -> Ret;
 }

@@ -1,6 +1,8 @@
 //! The core of the KEMI proxy: everything the modules, the engines and the
 //! binary share.
 //!
+//! - [`kemi_module`], [`kemi_export`]: the attributes that make Rust
+//!   functions KSR functions;
 //! - [`export`], [`xval`]: the KEMI calling convention and value types that
 //!   `#[kemi_export]` generates code against;
 //! - [`module`], [`registry`]: how modules declare their KSR surface and how

@@ -132,7 +132,8 @@ pub fn kemi_module(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `-> Xval` | `xval` | int, long, str, null, dict or array |
 /// | `-> ()` or no return type | `none` | |
 ///
-/// There is no limit on the number of parameters. Too few arguments is an
+/// Scripts see the Rust parameter names, without `r#` and without one
+/// leading `_` (`_msg` is `msg`). There is no limit on the number of parameters. Too few arguments is an
 /// error, extra ones are ignored, except that a function without parameters
 /// refuses any.
 ///

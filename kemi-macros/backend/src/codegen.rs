@@ -175,6 +175,8 @@ fn thunk(krate: &Path, f: &ExportFn) -> TokenStream {
     let into_ret = quote_spanned!(ret_span=> #krate::export::IntoRet::into_ret(__kemi_ret));
     quote! {
         {
+            // Calling a deprecated export from its own glue is not a use to warn about.
+            #[allow(deprecated)]
             fn __kemi_call(
                 #ctx_param: &mut #krate::Context,
                 __kemi_args: &[#krate::Arg<'_>],

@@ -2,8 +2,7 @@
 //! from the Rust source, and all that [`crate::codegen`] needs. Everything
 //! here has already been checked; codegen does not report errors.
 
-use proc_macro2::Span;
-use syn::{Attribute, Expr, Ident, Item, Path, Type};
+use syn::{Attribute, Expr, Ident, Path, Type};
 
 /// A `#[kemi_module(name = "...")] mod m { ... }`.
 pub struct Module {
@@ -46,7 +45,6 @@ pub struct Param {
     /// The name shown in signatures (`r#type` becomes `type`).
     pub name: String,
     pub ty: ParamType,
-    pub span: Span,
 }
 
 /// The Rust parameter types a thunk can produce from a script argument.
@@ -124,29 +122,4 @@ impl Doc {
         }
         Some(lines.join("\n"))
     }
-}
-
-/// A module as it will be emitted: the original items, with the
-/// `#[kemi_export]` markers removed, plus what codegen adds.
-pub struct Output {
-    /// The `mod` item with the markers stripped.
-    pub item: syn::ItemMod,
-    /// The model, when the module is valid.
-    pub module: Option<Module>,
-    /// Every problem found, already combined.
-    pub errors: Option<syn::Error>,
-    /// Kept so a broken module still defines `SUBMODULE` (fewer follow-on
-    /// errors, working completion): the name and path when they were readable.
-    pub fallback: Fallback,
-}
-
-/// What is known about a module even when it has errors.
-pub struct Fallback {
-    pub name: String,
-    pub krate: Path,
-}
-
-/// Items of the module body, for codegen to extend.
-pub fn body_items(item: &mut syn::ItemMod) -> Option<&mut Vec<Item>> {
-    item.content.as_mut().map(|(_, items)| items)
 }

@@ -9,7 +9,6 @@ use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
-use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{
     Attribute, Expr, FnArg, Ident, Item, ItemFn, ItemMod, Lit, LitStr, Meta, Pat, Path, Token, Type,
@@ -528,7 +527,7 @@ fn export_fn(func: &ItemFn, args: ExportArgs, errors: &mut Errors) -> Option<Par
         }
         let name = match &*typed.pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-                p.ident.unraw().to_string()
+                script_param_name(&p.ident)
             }
             other => {
                 local.spanned(
@@ -540,11 +539,7 @@ fn export_fn(func: &ItemFn, args: ExportArgs, errors: &mut Errors) -> Option<Par
             }
         };
         match param_type(&typed.ty) {
-            Ok(ty) => params.push(Param {
-                name,
-                ty,
-                span: typed.pat.span(),
-            }),
+            Ok(ty) => params.push(Param { name, ty }),
             Err(message) => local.spanned(&typed.ty, message),
         }
     }
@@ -595,6 +590,16 @@ fn export_fn(func: &ItemFn, args: ExportArgs, errors: &mut Errors) -> Option<Par
         },
         name_span,
     })
+}
+
+/// The name a parameter has in signatures, docs and stubs: `r#type` is
+/// `type`, and `_msg` (unused in Rust) is `msg`.
+fn script_param_name(ident: &Ident) -> String {
+    let name = ident.unraw().to_string();
+    match name.strip_prefix('_') {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => name,
+    }
 }
 
 /// `T` of a `&T`/`&mut T` parameter that stands for the routing context
@@ -819,7 +824,7 @@ mod tests {
     fn parameter_kinds_names_and_context() {
         let f = one_export(quote! {
             #[kemi_export]
-            fn f(ctx: &mut Context, a: i32, mut b: i64, r#type: &str, d: String, e: &'_ str, g: std::string::String) -> i32 { 0 }
+            fn f(ctx: &mut Context, a: i32, mut b: i64, r#type: &str, _d: String, e: &'_ str, g: std::string::String) -> i32 { 0 }
         });
         assert!(f.context.is_some());
         let params: Vec<(&str, ParamType)> =

@@ -1,0 +1,6 @@
+use kemi_core::kemi_module;
+
+#[kemi_module]
+mod kemi {}
+
+fn main() {}
