@@ -21,7 +21,11 @@ const DEFAULT_CONFIG: &str = "/etc/kamailio/kamailio.cfg";
 /// cfgengine) and runs in the foreground, logging to stderr at the level
 /// set by debug= in the config. Stop it with Ctrl-C or SIGTERM.
 #[derive(Parser, Debug)]
-#[command(name = "kemi-proxy", version, about, long_about = None)]
+#[command(
+    name = "kemi-proxy",
+    version,
+    after_help = "Examples:\n  kemi-proxy -f kamailio.cfg                 run in the foreground\n  kemi-proxy -c -f kamailio.cfg              check the config and exit\n  kemi-proxy -A WITH_DEBUG -f kamailio.cfg   define WITH_DEBUG for #!ifdef"
+)]
 struct Cli {
     /// The config file to run or check.
     #[arg(short = 'f', value_name = "FILE", default_value = DEFAULT_CONFIG)]
