@@ -169,3 +169,97 @@ fn a_router_that_fails_to_load_stops_startup() {
         .to_string();
     assert!(err.contains("script error"), "{err}");
 }
+
+/// Forwards every OPTIONS it gets over UDP to `peer` over TCP, twice, and
+/// records the replies that come back over TCP.
+struct Forwarder {
+    peer: std::net::SocketAddr,
+    replies: Arc<AtomicUsize>,
+}
+
+impl Router for Forwarder {
+    fn handle(&mut self, msg: Incoming, out: &Outbound<'_>) {
+        if !msg.msg.is_request() {
+            self.replies.fetch_add(1, Ordering::SeqCst);
+            return;
+        }
+        if msg.proto == Proto::Udp {
+            let req = request("MESSAGE", "TCP", "127.0.0.1:1", "fwd");
+            for _ in 0..2 {
+                out.send(Proto::Tcp, self.peer, req.as_bytes()).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn requests_to_a_peer_reuse_one_connection_and_its_replies_are_read() {
+    let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer_addr = peer.local_addr().unwrap();
+    let replies = Arc::new(AtomicUsize::new(0));
+    let r = replies.clone();
+    let factory = RouterFactory {
+        threading: Threading::PerWorker,
+        make: Arc::new(move |_| {
+            Ok(Box::new(Forwarder {
+                peer: peer_addr,
+                replies: r.clone(),
+            }) as Box<dyn Router>)
+        }),
+    };
+    let settings = Settings {
+        listen: vec![ListenAddr::parse("udp:127.0.0.1").unwrap()],
+        port: 0,
+        children: 2,
+        tcp_children: 2,
+        ..Settings::default()
+    };
+    let shutdown = Shutdown::new();
+    let (tx, rx) = mpsc::channel();
+    let sd = shutdown.clone();
+    let server = std::thread::spawn(move || {
+        let server = Server {
+            settings,
+            factory,
+            shutdown: sd,
+            stats: Arc::new(Stats::default()),
+        };
+        server
+            .run(|b| tx.send(b.clone()).unwrap())
+            .map_err(|e| e.to_string())
+    });
+    let bound = rx.recv_timeout(DEADLINE).unwrap();
+    let udp_addr = bound.sockets[0].1;
+
+    // Two OPTIONS -> four forwarded requests, all over one connection.
+    let sock = udp_socket(udp_addr);
+    for _ in 0..2 {
+        sock.send_to(
+            options("UDP", &sock.local_addr().unwrap(), "x").as_bytes(),
+            udp_addr,
+        )
+        .unwrap();
+    }
+    peer.set_nonblocking(false).unwrap();
+    let (mut conn, _) = peer.accept().unwrap();
+    let mut pending = Vec::new();
+    for _ in 0..4 {
+        let m = read_message(&mut conn, &mut pending).expect("forwarded request");
+        assert!(m.starts_with("MESSAGE "), "{m}");
+    }
+    peer.set_nonblocking(true).unwrap();
+    assert!(peer.accept().is_err(), "a second connection was opened");
+
+    // A reply sent back on that connection reaches a router.
+    let reply = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK-fwd\r\n\
+                 From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: fwd\r\n\
+                 CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n";
+    tcp_send(&mut conn, reply.as_bytes());
+    let start = std::time::Instant::now();
+    while replies.load(Ordering::SeqCst) == 0 && start.elapsed() < DEADLINE {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(replies.load(Ordering::SeqCst), 1);
+    shutdown.trigger();
+    assert_eq!(server.join().unwrap(), Ok(()));
+}

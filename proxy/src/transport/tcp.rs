@@ -164,6 +164,10 @@ pub struct WorkerHandle {
 /// connections.
 pub struct TcpNet {
     conns: Mutex<HashMap<SocketAddr, Arc<TcpConn>>>,
+    /// One lock per peer being connected to, so that threads sending to
+    /// the same new peer at once open one connection, while a slow
+    /// connect to one peer does not hold up others.
+    connecting: Mutex<HashMap<SocketAddr, Arc<Mutex<()>>>>,
     workers: Vec<WorkerHandle>,
     next_worker: AtomicUsize,
     next_id: AtomicU64,
@@ -174,6 +178,7 @@ impl TcpNet {
     pub fn new(workers: Vec<WorkerHandle>) -> Self {
         TcpNet {
             conns: Mutex::new(HashMap::new()),
+            connecting: Mutex::new(HashMap::new()),
             workers,
             next_worker: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
@@ -245,9 +250,41 @@ impl TcpNet {
                 }
             }
         }
-        let stream = TcpStream::connect_timeout(&dst, CONNECT_TIMEOUT)?;
-        let conn = self.adopt(stream)?;
+        let conn = self.connect(dst)?;
         conn.send(bytes)
+    }
+
+    /// The connection to `dst`: the one another thread just opened, or a
+    /// new one.
+    fn connect(&self, dst: SocketAddr) -> io::Result<Arc<TcpConn>> {
+        let gate = {
+            let mut connecting = self
+                .connecting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(connecting.entry(dst).or_default())
+        };
+        let result = {
+            let _one_at_a_time = gate.lock().unwrap_or_else(PoisonError::into_inner);
+            match self.get(dst) {
+                Some(conn) => Ok(conn),
+                None => {
+                    TcpStream::connect_timeout(&dst, CONNECT_TIMEOUT).and_then(|s| self.adopt(s))
+                }
+            }
+        };
+        let mut connecting = self
+            .connecting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // The last one through removes the gate.
+        if connecting
+            .get(&dst)
+            .is_some_and(|g| Arc::strong_count(g) <= 2)
+        {
+            connecting.remove(&dst);
+        }
+        result
     }
 }
 
