@@ -63,6 +63,9 @@ fn main() -> ExitCode {
         }
     };
     if cli.check {
+        for w in &loaded.warnings {
+            eprintln!("warning: {w}");
+        }
         println!("{}", loaded.summary);
         return ExitCode::SUCCESS;
     }

@@ -79,3 +79,63 @@ fn port_in_use_fails_with_a_clear_error() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(err.contains(&format!("udp:127.0.0.1:{port}")), "{err}");
 }
+
+/// `-c -f` on `text`: the exit status and stderr's lines.
+fn check(name: &str, text: &str, extra: &[&str]) -> (i32, String, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = cfg_path(dir.path(), name, text);
+    let path = path.to_str().unwrap().to_string();
+    let mut args = vec!["-c", "-f", path.as_str()];
+    args.extend_from_slice(extra);
+    let (code, _, err) = run(&args);
+    let lines = err.lines().map(str::to_string).collect();
+    (code, path, lines)
+}
+
+/// Exactly one error line, at `path:line:`, mentioning `words`.
+fn assert_one_error(code: i32, path: &str, lines: &[String], line: u32, words: &[&str]) {
+    assert_ne!(code, 0);
+    assert_eq!(lines.len(), 1, "expected one error line: {lines:?}");
+    let prefix = format!("{path}:{line}: ");
+    assert!(
+        lines[0].starts_with(&prefix),
+        "{:?} does not start with {prefix:?}",
+        lines[0]
+    );
+    for w in words {
+        assert!(lines[0].contains(w), "{:?} lacks {w:?}", lines[0]);
+    }
+}
+
+#[test]
+fn check_unknown_module() {
+    let (code, path, lines) = check("m.cfg", "children=2\nloadmodule \"nosuch.so\"\n", &[]);
+    assert_one_error(code, &path, &lines, 2, &["nosuch", "ktest"]);
+}
+
+#[test]
+fn check_unknown_modparam() {
+    let cfg = "loadmodule \"ktest.so\"\n\nmodparam(\"ktest\", \"no_such_param\", 1)\n";
+    let (code, path, lines) = check("p.cfg", cfg, &[]);
+    assert_one_error(code, &path, &lines, 3, &["ktest", "no_such_param"]);
+}
+
+#[test]
+fn check_bad_define_nesting() {
+    let (code, path, lines) = check("d.cfg", "#!ifdef WITH_X\nchildren=2\n", &[]);
+    assert_one_error(code, &path, &lines, 1, &["#!ifdef", "#!endif"]);
+    let (code, path, lines) = check("e.cfg", "children=2\n\n#!endif\n", &[]);
+    assert_one_error(code, &path, &lines, 3, &["#!endif"]);
+}
+
+#[test]
+fn check_with_defines() {
+    let cfg = "#!ifdef WITH_BAD\nloadmodule \"nosuch.so\"\n#!endif\nchildren=2\n";
+    let (code, _, lines) = check("a.cfg", cfg, &[]);
+    assert_eq!(code, 0, "{lines:?}");
+    let (code, path, lines) = check("a.cfg", cfg, &["-A", "WITH_BAD"]);
+    assert_one_error(code, &path, &lines, 2, &["nosuch"]);
+    let (code, _, lines) = check("a.cfg", "children=2\n", &["-A", "1BAD"]);
+    assert_ne!(code, 0);
+    assert!(lines.iter().any(|l| l.contains("1BAD")), "{lines:?}");
+}
