@@ -104,6 +104,7 @@ pub fn settings_of(cfg: &Config, file: &str) -> Result<(Settings, Vec<String>), 
         tcp_children,
         disable_tcp: cfg.disable_tcp,
         tcp_lifetime: Duration::from_secs(u64::from(cfg.tcp_connection_lifetime)),
+        tcp_max_connections: usize::try_from(cfg.tcp_max_connections).unwrap_or(usize::MAX),
         debug: cfg.debug,
     };
     Ok((settings, warnings))

@@ -13,6 +13,8 @@ pub const DEFAULT_PORT: u16 = 5060;
 pub const DEFAULT_CHILDREN: usize = 8;
 /// Kamailio's default `tcp_connection_lifetime` (seconds).
 pub const DEFAULT_TCP_LIFETIME: u64 = 120;
+/// Kamailio's default `tcp_max_connections`.
+pub const DEFAULT_TCP_MAX_CONNECTIONS: usize = 2048;
 
 /// One `listen` value: `[proto:]host[:port]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +85,8 @@ pub struct Settings {
     pub disable_tcp: bool,
     /// `tcp_connection_lifetime=`: idle TCP connections close after this.
     pub tcp_lifetime: Duration,
+    /// `tcp_max_connections=`: open TCP connections allowed at once.
+    pub tcp_max_connections: usize,
     /// `debug=` (Kamailio scale: -5 alert .. 3 debug).
     pub debug: i32,
 }
@@ -96,6 +100,7 @@ impl Default for Settings {
             tcp_children: DEFAULT_CHILDREN,
             disable_tcp: false,
             tcp_lifetime: Duration::from_secs(DEFAULT_TCP_LIFETIME),
+            tcp_max_connections: DEFAULT_TCP_MAX_CONNECTIONS,
             debug: 0,
         }
     }

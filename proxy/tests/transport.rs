@@ -330,3 +330,35 @@ fn sigterm_stops_cleanly_with_status_0() {
     assert_eq!(status.code(), Some(0), "log:\n{}", proxy.log());
     assert!(proxy.log().contains("stopping"), "{}", proxy.log());
 }
+
+#[test]
+fn tcp_max_connections_is_enforced() {
+    let cfg = format!("{CFG}tcp_max_connections=2\n");
+    let proxy = Proxy::start(&cfg);
+    let mut open = Vec::new();
+    for i in 0..2 {
+        let mut s = tcp_connect(proxy.addr());
+        let req = options("TCP", &s.local_addr().unwrap(), &format!("max{i}"));
+        tcp_send(&mut s, req.as_bytes());
+        assert!(read_message(&mut s, &mut Vec::new()).is_some());
+        open.push(s);
+    }
+    let mut third = tcp_connect(proxy.addr());
+    assert!(closed_by_peer(&mut third), "third connection accepted");
+    drop(open);
+    // Once the proxy has seen the two close, connections are accepted again.
+    let start = std::time::Instant::now();
+    loop {
+        let mut s = tcp_connect(proxy.addr());
+        let req = options("TCP", &s.local_addr().unwrap(), "max-again");
+        tcp_send(&mut s, req.as_bytes());
+        if read_message(&mut s, &mut Vec::new()).is_some() {
+            break;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no connection accepted after closing"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

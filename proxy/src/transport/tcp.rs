@@ -169,17 +169,20 @@ pub struct TcpNet {
     /// connect to one peer does not hold up others.
     connecting: Mutex<HashMap<SocketAddr, Arc<Mutex<()>>>>,
     workers: Vec<WorkerHandle>,
+    /// `tcp_max_connections`: beyond this, new connections are refused.
+    max_conns: usize,
     next_worker: AtomicUsize,
     next_id: AtomicU64,
     epoch: Instant,
 }
 
 impl TcpNet {
-    pub fn new(workers: Vec<WorkerHandle>) -> Self {
+    pub fn new(workers: Vec<WorkerHandle>, max_conns: usize) -> Self {
         TcpNet {
             conns: Mutex::new(HashMap::new()),
             connecting: Mutex::new(HashMap::new()),
             workers,
+            max_conns,
             next_worker: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             epoch: Instant::now(),
@@ -206,6 +209,12 @@ impl TcpNet {
     /// Enters a new connection (accepted or opened) in the table and gives
     /// it to a worker to read from.
     pub fn adopt(&self, stream: TcpStream) -> io::Result<Arc<TcpConn>> {
+        if self.len() >= self.max_conns {
+            return Err(io::Error::other(format!(
+                "tcp_max_connections ({}) reached",
+                self.max_conns
+            )));
+        }
         stream.set_nonblocking(true)?;
         // SIP messages are small and latency matters more than segment count.
         stream.set_nodelay(true)?;
