@@ -10,7 +10,9 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 
-use crate::sipmsg::Msg;
+use kemi_core::sip::Message;
+
+use crate::sipmsg;
 use crate::stats::WorkerStats;
 use crate::transport::tcp::{TcpConn, TcpNet};
 
@@ -47,7 +49,7 @@ pub struct WorkerId {
 
 /// One received message, parsed, with the Via received/rport edit applied.
 pub struct Incoming {
-    pub msg: Msg,
+    pub msg: Message,
     pub proto: Proto,
     /// Where it came from (the address replies go to).
     pub src: SocketAddr,
@@ -202,12 +204,17 @@ pub const NATIVE_TO_TAG: &str = "kemi-proxy-sl";
 impl Router for NativeRouter {
     fn handle(&mut self, incoming: Incoming, out: &Outbound<'_>) {
         let msg = &incoming.msg;
-        let (code, reason) = match msg.method() {
-            None | Some("ACK") => return,
-            Some("OPTIONS") => (200, "OK"),
-            Some(_) => (501, "Not Implemented"),
+        if !msg.is_request() {
+            return;
+        }
+        let (code, reason) = match msg.method_str() {
+            "ACK" => return,
+            "OPTIONS" => (200, "OK"),
+            _ => (501, "Not Implemented"),
         };
-        let reply = msg.build_reply(code, reason, NATIVE_TO_TAG);
+        let Some(reply) = sipmsg::build_reply(msg, code, reason, NATIVE_TO_TAG) else {
+            return;
+        };
         if let Err(e) = out.reply(&reply) {
             tracing::debug!(src = %incoming.src, "sending reply failed: {e}");
         }

@@ -97,10 +97,13 @@ pub fn handle_message(router: &mut dyn Router, bytes: &[u8], from: Source, out: 
             return;
         }
     };
-    WorkerStats::inc(&stats.received);
     if msg.is_request() {
-        msg.set_via_received(src, false);
+        if let Err(bad) = sipmsg::set_via_received(&mut msg, src, false) {
+            reject(bytes, &bad, from, out);
+            return;
+        }
     }
+    WorkerStats::inc(&stats.received);
     let incoming = Incoming {
         msg,
         proto,
@@ -121,7 +124,7 @@ pub fn reject(bytes: &[u8], bad: &sipmsg::BadMessage, from: Source, out: &Outbou
     if !bad.answerable {
         return;
     }
-    if let Some(reply) = sipmsg::bad_request_reply(bytes, bad.reason, src) {
+    if let Some(reply) = sipmsg::bad_request_reply(bytes) {
         if let Err(e) = out.reply(&reply) {
             tracing::debug!(%src, "sending 400 failed: {e}");
         }

@@ -32,7 +32,9 @@ impl Router for Probe {
         }
         self.threads.lock().unwrap().push(me);
         self.handled.fetch_add(1, Ordering::SeqCst);
-        let _ = out.reply(&msg.msg.build_reply(200, "OK", "probe"));
+        if let Some(reply) = kemi_proxy::sipmsg::build_reply(&msg.msg, 200, "OK", "probe") {
+            let _ = out.reply(&reply);
+        }
     }
 }
 

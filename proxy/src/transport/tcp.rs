@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::router::{Network, Outbound, Proto, ReplyPath, Router};
+use kemi_core::sip::{self, KeepAlive};
+
 use crate::sipmsg;
 use crate::stats::WorkerStats;
 use crate::worker::{handle_message, reject, Shutdown, Source};
@@ -364,23 +366,22 @@ impl Stream {
         let mut start = 0;
         let keep = loop {
             let pending = self.buf.get(start..).unwrap_or(&[]);
-            // RFC 5626 keepalive: a double CRLF ping gets a single CRLF pong.
-            if pending.starts_with(b"\r\n\r\n") {
-                start += 4;
-                let _ = self.conn.send(b"\r\n");
-                continue;
-            }
-            // A lone CRLF between messages (a pong, or a sloppy sender).
-            if pending.starts_with(b"\r\n") && pending.get(2).is_some_and(|b| *b != b'\r') {
-                start += 2;
-                continue;
-            }
             if pending.is_empty() {
                 break true;
             }
             match sipmsg::frame_len(pending) {
                 Ok(Some(len)) if len <= MAX_BUFFERED => {
                     let msg = pending.get(..len).unwrap_or(pending);
+                    start += len.max(1);
+                    match sip::keepalive(msg) {
+                        // RFC 5626 3.5.1: a double-CRLF ping gets a CRLF pong.
+                        Some(KeepAlive::Ping) => {
+                            let _ = self.conn.send(b"\r\n");
+                            continue;
+                        }
+                        Some(KeepAlive::Pong) => continue,
+                        None => {}
+                    }
                     let out = Outbound::new(ReplyPath::Tcp(&self.conn), net, stats);
                     let from = Source {
                         proto: Proto::Tcp,
@@ -388,7 +389,6 @@ impl Stream {
                         local: self.conn.local,
                     };
                     handle_message(router, msg, from, &out);
-                    start += len.max(1);
                 }
                 Ok(_) if pending.len() > MAX_BUFFERED => {
                     WorkerStats::inc(&stats.dropped);
