@@ -137,9 +137,37 @@ fn garbage_truncated_and_oversized_datagrams_are_dropped() {
             );
         }
     }
+    // A request without a Via cannot be answered: silence.
+    let no_via: String = good
+        .lines()
+        .filter(|l| !l.starts_with("Via:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    assert_eq!(
+        udp_exchange(
+            &sock,
+            proxy.addr(),
+            no_via.as_bytes(),
+            Duration::from_millis(300)
+        ),
+        None
+    );
     proxy.assert_alive();
     still_answers_udp(&proxy);
     still_answers_tcp(&proxy);
+    // The drops were counted (the totals are logged at debug on shutdown).
+    assert_eq!(proxy.terminate().code(), Some(0));
+    let log = proxy.log();
+    let total = log
+        .lines()
+        .find(|l| l.contains("total: received"))
+        .unwrap_or_default();
+    let malformed: u64 = total
+        .rsplit("malformed ")
+        .next()
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(malformed >= 10, "malformed not counted: {total:?}\n{log}");
 }
 
 #[test]
