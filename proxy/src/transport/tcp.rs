@@ -89,7 +89,7 @@ impl TcpConn {
 
     /// Writes a whole message. The socket is non-blocking (the owning
     /// worker polls it), so a full send buffer is waited out here, under
-    /// the lock, for at most [`WRITE_TIMEOUT`]; then the connection is
+    /// the lock, for at most `WRITE_TIMEOUT` (5 s); then the connection is
     /// given up.
     pub fn send(&self, mut bytes: &[u8]) -> io::Result<()> {
         let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
