@@ -637,7 +637,7 @@ impl Lexer {
                 }
             }
             "ifdef" | "ifndef" | "ifexp" | "else" | "endif" => {
-                self.cond_directive(&name, &rest, &file, line, true);
+                self.cond_directive(&name, &rest, &file, line, false);
             }
             "defexp" | "defexps" => self.defexp_directive(&name, &rest, &file, line),
             "defenv" | "defenvs" | "trydefenv" | "trydefenvs" => {
@@ -847,39 +847,42 @@ impl Lexer {
         }
     }
 
-    /// `#!ifdef`, `#!ifndef`, `#!ifexp`, `#!else`, `#!endif`. In skipped
-    /// text (`report` false) a malformed one is just skipped text; returns
-    /// whether it was well formed.
+    /// `#!ifdef`, `#!ifndef`, `#!ifexp`, `#!else`, `#!endif`. A malformed
+    /// one is reported and still applied (a nameless `#!ifdef` opens a false
+    /// region), so one mistake gives one error rather than a cascade of
+    /// unbalanced ones. With `well_formed_only` (skipped text not at the
+    /// start of a line) a malformed one is left alone as ordinary text.
+    /// Returns whether the directive was applied.
     fn cond_directive(
         &mut self,
         name: &str,
         rest: &str,
         file: &Rc<str>,
         line: u32,
-        report: bool,
+        well_formed_only: bool,
     ) -> bool {
         let pp = || ErrorKind::Preprocessor;
+        let arg = rest.trim();
+        let problem = match name {
+            "ifexp" if arg.is_empty() => Some(format!("#!{name} needs an expression")),
+            "ifdef" | "ifndef" if check_define_name(arg).is_err() => {
+                Some(format!("#!{name} needs one define name"))
+            }
+            "else" | "endif" if !arg.is_empty() => Some(format!(
+                "#!{name} must be alone on its line (found '{arg}' after it)"
+            )),
+            _ => None,
+        };
+        if let Some(msg) = &problem {
+            if well_formed_only {
+                return false;
+            }
+            self.error(file, line, pp(), msg.clone());
+        }
         match name {
             "ifdef" | "ifndef" | "ifexp" => {
-                let arg = rest.trim();
-                let well_formed = if name == "ifexp" {
-                    !arg.is_empty()
-                } else {
-                    check_define_name(arg).is_ok()
-                };
-                if !well_formed {
-                    if report {
-                        let what = if name == "ifexp" {
-                            "an expression"
-                        } else {
-                            "one define name"
-                        };
-                        self.error(file, line, pp(), format!("#!{name} needs {what}"));
-                    }
-                    return false;
-                }
                 let parent_active = self.active();
-                let cond = if !parent_active {
+                let cond = if !parent_active || problem.is_some() {
                     false
                 } else if name == "ifexp" {
                     match expr::eval(arg, &self.defines) {
@@ -909,23 +912,8 @@ impl Lexer {
                     cond,
                     in_else: false,
                 });
-                true
             }
             _ => {
-                if !rest.trim().is_empty() {
-                    if report {
-                        self.error(
-                            file,
-                            line,
-                            pp(),
-                            format!(
-                                "#!{name} must be alone on its line (found '{}' after it)",
-                                rest.trim()
-                            ),
-                        );
-                    }
-                    return false;
-                }
                 let Some(top) = self.ifs.last_mut() else {
                     self.error(file, line, pp(), format!("#!{name} without #!ifdef"));
                     return true;
@@ -943,15 +931,21 @@ impl Lexer {
                 } else {
                     top.in_else = true;
                 }
-                true
             }
         }
+        true
     }
 
     /// Consumes skipped (`#!ifdef` false) text up to the next conditional
     /// directive, which is applied. Anything else in the region, even
     /// unbalanced quotes or comments, is ignored, as in Kamailio.
     fn skip_inactive(&mut self) {
+        // Only whitespace since the last newline: a malformed directive
+        // here is surely meant as one, and is reported.
+        let mut at_line_start = self
+            .frames
+            .last()
+            .is_some_and(|f| f.pos == 0 || f.chars.get(f.pos - 1) == Some(&'\n'));
         loop {
             if self.at_frame_end() {
                 self.pop_frame();
@@ -976,17 +970,19 @@ impl Lexer {
                         k += 1;
                     }
                     let (file, line) = self.here();
-                    let saved_errors = self.errors.len();
-                    if self.cond_directive(&name, &rest, &file, line, false) {
+                    if self.cond_directive(&name, &rest, &file, line, !at_line_start) {
                         for _ in 0..=k {
                             self.bump();
                         }
                         return;
                     }
-                    self.errors.truncate(saved_errors);
                 }
             }
-            self.bump();
+            match self.bump() {
+                Some('\n') => at_line_start = true,
+                Some(' ' | '\t' | '\r') => {}
+                _ => at_line_start = false,
+            }
         }
     }
 

@@ -894,7 +894,7 @@ fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<
         .filter_map(|c| {
             let d = edit_distance(&lower, &c.to_ascii_lowercase());
             let extends = c.len() > name.len() && c.starts_with(name) && c.len() - name.len() <= 2;
-            (d <= 2 || extends).then_some((if extends { 0 } else { d }, c))
+            (d <= 2.max(name.len() / 3) || extends).then_some((if extends { 0 } else { d }, c))
         })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
