@@ -627,6 +627,33 @@ impl<'m> Parser<'m> {
     fn socket_block(&mut self, t: &Token) -> PResult<()> {
         self.eat_punct('=');
         self.expect_punct('{', "socket")?;
+        let res = self.socket_body(t);
+        if let Ok(spec) = res {
+            let Some(spec) = spec else {
+                return Err(self.err(t, ErrorKind::Syntax, "socket block without 'bind'"));
+            };
+            self.cfg.listen.push(spec);
+            return Ok(());
+        }
+        {
+            // Resume after the block, not inside it.
+            let mut depth = 1usize;
+            while depth > 0 {
+                let x = self.peek().clone();
+                match x.tok {
+                    Tok::Eof => break,
+                    Tok::Punct('}') => depth -= 1,
+                    Tok::Punct('{') => depth += 1,
+                    _ => {}
+                }
+                self.next();
+            }
+        }
+        Err(Reported)
+    }
+
+    /// The attributes up to and including the closing `}`.
+    fn socket_body(&mut self, t: &Token) -> PResult<Option<ListenSpec>> {
         let mut spec: Option<ListenSpec> = None;
         let mut advertise = None;
         let mut name = None;
@@ -694,14 +721,13 @@ impl<'m> Parser<'m> {
             }
         }
         let Some(mut spec) = spec else {
-            return Err(self.err(t, ErrorKind::Syntax, "socket block without 'bind'"));
+            return Ok(None);
         };
         spec.advertise = advertise;
         spec.name = name;
         spec.workers = workers;
         spec.is_virtual = is_virtual;
-        self.cfg.listen.push(spec);
-        Ok(())
+        Ok(Some(spec))
     }
 
     // ----- routing blocks -------------------------------------------------
