@@ -22,7 +22,7 @@ pub(crate) const MAX_INCLUDE_DEPTH: usize = 10;
 /// Defines expanding into defines: deeper than this is a loop.
 const MAX_MACRO_DEPTH: usize = 32;
 /// Total define expansions in one load; bounds `#!define A A A`-style blowups.
-const MAX_EXPANSIONS: usize = 100_000;
+const MAX_EXPANSIONS: usize = 10_000;
 /// Past this many errors the rest of the input is not worth reading.
 pub(crate) const MAX_ERRORS: usize = 100;
 
@@ -117,6 +117,9 @@ pub(crate) struct Lexer {
     nesting_error_reported: bool,
     pending_space: bool,
     pending_newline: bool,
+    /// Reading stopped early (a define loop, too many errors): errors about
+    /// the missing rest would only be noise.
+    pub aborted: bool,
     last_file: Rc<str>,
     last_line: u32,
     finished: bool,
@@ -144,6 +147,7 @@ impl Lexer {
             nesting_error_reported: false,
             pending_space: false,
             pending_newline: true,
+            aborted: false,
             last_file: Rc::from(""),
             last_line: 0,
             finished: false,
@@ -264,6 +268,7 @@ impl Lexer {
     fn abort(&mut self) -> Token {
         if !self.finished {
             self.finished = true;
+            self.aborted = true;
             let (file, line) = self.here();
             self.error(&file, line, ErrorKind::Syntax, "too many errors, giving up");
             self.frames.clear();
@@ -380,9 +385,8 @@ impl Lexer {
             if !(self.keywords)(&word) {
                 if let Some(value) = self.defines.get(&word) {
                     let value = value.map(str::to_string);
-                    if self.expand(&word, value, &file, line) {
-                        return None;
-                    }
+                    self.expand(&word, value, &file, line);
+                    return None;
                 }
             }
             return Some(self.make_token(Tok::Ident(word.clone()), word, file, line));
@@ -530,13 +534,18 @@ impl Lexer {
         }
     }
 
-    /// Replaces an identifier by its define's value. False when the
-    /// expansion is refused (a loop), in which case the name stays.
-    fn expand(&mut self, name: &str, value: Option<String>, file: &Rc<str>, line: u32) -> bool {
+    /// Replaces an identifier by its define's value (pushes it as input).
+    /// A loop or a blow-up is a fatal error that ends the input.
+    fn expand(&mut self, name: &str, value: Option<String>, file: &Rc<str>, line: u32) {
         let depth = self.frames.last().map_or(0, |f| f.macro_depth) + 1;
         if depth > MAX_MACRO_DEPTH || self.expansions >= MAX_EXPANSIONS {
+            // Fatal: what follows would be an endless (or enormous) stream of
+            // tokens, so reading stops here.
             if !self.expansion_error_reported {
                 self.expansion_error_reported = true;
+                self.finished = true;
+                self.aborted = true;
+                self.frames.clear();
                 self.error(
                     file,
                     line,
@@ -544,7 +553,7 @@ impl Lexer {
                     format!("define '{name}' expands into itself (or expands too much)"),
                 );
             }
-            return false;
+            return;
         }
         self.expansions += 1;
         let chars: Vec<char> = value.unwrap_or_default().chars().collect();
@@ -556,7 +565,6 @@ impl Lexer {
             dir: None,
             macro_depth: depth,
         });
-        true
     }
 
     /// Reads the rest of the directive's line (consuming the newline). With

@@ -98,7 +98,9 @@ impl<'m> Parser<'m> {
     }
 
     fn err(&mut self, at: &Token, kind: ErrorKind, msg: impl Into<String>) -> Reported {
-        self.lx.error(&at.file, at.line, kind, msg);
+        if !self.lx.aborted {
+            self.lx.error(&at.file, at.line, kind, msg);
+        }
         Reported
     }
 
