@@ -9,6 +9,7 @@ use kemi_core::config::{Host, Proto, Value};
 #[test]
 fn defaults_are_kamailios() {
     let cfg = parse_ok("");
+    assert_eq!(cfg.file, "test.cfg");
     assert_eq!(cfg.port, 5060);
     assert_eq!(cfg.children, 8);
     assert_eq!(cfg.debug, 2);
