@@ -84,5 +84,8 @@ impl Context {
 
 /// A flag number checked against the 0..31 range flags live in.
 pub(crate) fn flag_bit(flag: i32) -> Option<u32> {
-    u32::try_from(flag).ok().filter(|f| *f < 32).map(|f| 1u32 << f)
+    u32::try_from(flag)
+        .ok()
+        .filter(|f| *f < 32)
+        .map(|f| 1u32 << f)
 }

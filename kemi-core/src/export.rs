@@ -107,7 +107,12 @@ impl Export {
             .iter()
             .map(|p| format!("{} {}", p.kind.kemi_name(), p.name))
             .collect();
-        format!("{} {}({})", self.ret.kemi_name(), self.path(), params.join(", "))
+        format!(
+            "{} {}({})",
+            self.ret.kemi_name(),
+            self.path(),
+            params.join(", ")
+        )
     }
 
     /// The parameter types as the `api_list` RPC lists them: `"int, str"`, or `"none"`.
@@ -359,14 +364,21 @@ mod tests {
         ];
         for i in 0..args.len() {
             let err = int(&args, i).unwrap_err();
-            assert!(matches!(err, ArgError::Kind { index, expected: ParamKind::Int, .. } if index == i));
+            assert!(
+                matches!(err, ArgError::Kind { index, expected: ParamKind::Int, .. } if index == i)
+            );
         }
         assert_eq!(long(&args, 3), Ok(1 << 40));
     }
 
     #[test]
     fn str_borrows_valid_utf8_and_formats_numbers() {
-        let args = [Arg::Str(b"OK"), Arg::Int(42), Arg::Float(2.5), Arg::Str(b"a\xffb")];
+        let args = [
+            Arg::Str(b"OK"),
+            Arg::Int(42),
+            Arg::Float(2.5),
+            Arg::Str(b"a\xffb"),
+        ];
         assert!(matches!(str(&args, 0), Ok(Cow::Borrowed("OK"))));
         assert_eq!(str(&args, 1).unwrap(), "42");
         assert_eq!(str(&args, 2).unwrap(), "2.5");
@@ -374,15 +386,31 @@ mod tests {
         let nil = [Arg::Other("nil")];
         assert_eq!(
             str(&nil, 0),
-            Err(ArgError::Kind { index: 0, expected: ParamKind::Str, got: "nil".into() })
+            Err(ArgError::Kind {
+                index: 0,
+                expected: ParamKind::Str,
+                got: "nil".into()
+            })
         );
     }
 
     #[test]
     fn arity_follows_kamailio() {
         assert!(arity(&[], 0).is_ok());
-        assert_eq!(arity(&[Arg::Int(1)], 0), Err(ArgError::Count { expected: 0, got: 1 }));
-        assert_eq!(arity(&[Arg::Int(1)], 2), Err(ArgError::Count { expected: 2, got: 1 }));
+        assert_eq!(
+            arity(&[Arg::Int(1)], 0),
+            Err(ArgError::Count {
+                expected: 0,
+                got: 1
+            })
+        );
+        assert_eq!(
+            arity(&[Arg::Int(1)], 2),
+            Err(ArgError::Count {
+                expected: 2,
+                got: 1
+            })
+        );
         assert!(arity(&[Arg::Int(1), Arg::Int(2), Arg::Int(3)], 2).is_ok());
     }
 }

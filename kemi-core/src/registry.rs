@@ -9,7 +9,11 @@ use crate::module::{ModuleDef, Submodule};
 
 /// The submodules the core always exports, in registry order.
 pub fn core_submodules() -> [&'static Submodule; 3] {
-    [&ksr::core::SUBMODULE, &ksr::pv::SUBMODULE, &ksr::hdr::SUBMODULE]
+    [
+        &ksr::core::SUBMODULE,
+        &ksr::pv::SUBMODULE,
+        &ksr::hdr::SUBMODULE,
+    ]
 }
 
 /// The assembled `KSR` surface.

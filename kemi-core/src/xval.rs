@@ -94,9 +94,18 @@ mod tests {
     #[test]
     fn null_modes_follow_the_get_family_convention() {
         assert_eq!(Xval::or_null(None::<String>, NullMode::Null), Xval::Null);
-        assert_eq!(Xval::or_null(None::<String>, NullMode::Print), Xval::from("<null>"));
-        assert_eq!(Xval::or_null(None::<String>, NullMode::Empty), Xval::from(""));
+        assert_eq!(
+            Xval::or_null(None::<String>, NullMode::Print),
+            Xval::from("<null>")
+        );
+        assert_eq!(
+            Xval::or_null(None::<String>, NullMode::Empty),
+            Xval::from("")
+        );
         assert_eq!(Xval::or_null(None::<i32>, NullMode::Zero), Xval::Int(0));
-        assert_eq!(Xval::or_null(Some("x".to_string()), NullMode::Print), Xval::from("x"));
+        assert_eq!(
+            Xval::or_null(Some("x".to_string()), NullMode::Print),
+            Xval::from("x")
+        );
     }
 }

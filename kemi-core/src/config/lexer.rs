@@ -22,7 +22,7 @@ pub(crate) const MAX_INCLUDE_DEPTH: usize = 10;
 /// Defines expanding into defines: deeper than this is a loop.
 const MAX_MACRO_DEPTH: usize = 32;
 /// Total define expansions in one load; bounds `#!define A A A`-style blowups.
-const MAX_EXPANSIONS: usize = 100_000;
+const MAX_EXPANSIONS: usize = 10_000;
 /// Past this many errors the rest of the input is not worth reading.
 pub(crate) const MAX_ERRORS: usize = 100;
 
@@ -117,6 +117,9 @@ pub(crate) struct Lexer {
     nesting_error_reported: bool,
     pending_space: bool,
     pending_newline: bool,
+    /// Reading stopped early (a define loop, too many errors): errors about
+    /// the missing rest would only be noise.
+    pub aborted: bool,
     last_file: Rc<str>,
     last_line: u32,
     finished: bool,
@@ -144,6 +147,7 @@ impl Lexer {
             nesting_error_reported: false,
             pending_space: false,
             pending_newline: true,
+            aborted: false,
             last_file: Rc::from(""),
             last_line: 0,
             finished: false,
@@ -264,6 +268,7 @@ impl Lexer {
     fn abort(&mut self) -> Token {
         if !self.finished {
             self.finished = true;
+            self.aborted = true;
             let (file, line) = self.here();
             self.error(&file, line, ErrorKind::Syntax, "too many errors, giving up");
             self.frames.clear();
@@ -380,9 +385,8 @@ impl Lexer {
             if !(self.keywords)(&word) {
                 if let Some(value) = self.defines.get(&word) {
                     let value = value.map(str::to_string);
-                    if self.expand(&word, value, &file, line) {
-                        return None;
-                    }
+                    self.expand(&word, value, &file, line);
+                    return None;
                 }
             }
             return Some(self.make_token(Tok::Ident(word.clone()), word, file, line));
@@ -530,13 +534,18 @@ impl Lexer {
         }
     }
 
-    /// Replaces an identifier by its define's value. False when the
-    /// expansion is refused (a loop), in which case the name stays.
-    fn expand(&mut self, name: &str, value: Option<String>, file: &Rc<str>, line: u32) -> bool {
+    /// Replaces an identifier by its define's value (pushes it as input).
+    /// A loop or a blow-up is a fatal error that ends the input.
+    fn expand(&mut self, name: &str, value: Option<String>, file: &Rc<str>, line: u32) {
         let depth = self.frames.last().map_or(0, |f| f.macro_depth) + 1;
         if depth > MAX_MACRO_DEPTH || self.expansions >= MAX_EXPANSIONS {
+            // Fatal: what follows would be an endless (or enormous) stream of
+            // tokens, so reading stops here.
             if !self.expansion_error_reported {
                 self.expansion_error_reported = true;
+                self.finished = true;
+                self.aborted = true;
+                self.frames.clear();
                 self.error(
                     file,
                     line,
@@ -544,7 +553,7 @@ impl Lexer {
                     format!("define '{name}' expands into itself (or expands too much)"),
                 );
             }
-            return false;
+            return;
         }
         self.expansions += 1;
         let chars: Vec<char> = value.unwrap_or_default().chars().collect();
@@ -556,7 +565,6 @@ impl Lexer {
             dir: None,
             macro_depth: depth,
         });
-        true
     }
 
     /// Reads the rest of the directive's line (consuming the newline). With
@@ -637,7 +645,7 @@ impl Lexer {
                 }
             }
             "ifdef" | "ifndef" | "ifexp" | "else" | "endif" => {
-                self.cond_directive(&name, &rest, &file, line, true);
+                self.cond_directive(&name, &rest, &file, line, false);
             }
             "defexp" | "defexps" => self.defexp_directive(&name, &rest, &file, line),
             "defenv" | "defenvs" | "trydefenv" | "trydefenvs" => {
@@ -847,39 +855,42 @@ impl Lexer {
         }
     }
 
-    /// `#!ifdef`, `#!ifndef`, `#!ifexp`, `#!else`, `#!endif`. In skipped
-    /// text (`report` false) a malformed one is just skipped text; returns
-    /// whether it was well formed.
+    /// `#!ifdef`, `#!ifndef`, `#!ifexp`, `#!else`, `#!endif`. A malformed
+    /// one is reported and still applied (a nameless `#!ifdef` opens a false
+    /// region), so one mistake gives one error rather than a cascade of
+    /// unbalanced ones. With `well_formed_only` (skipped text not at the
+    /// start of a line) a malformed one is left alone as ordinary text.
+    /// Returns whether the directive was applied.
     fn cond_directive(
         &mut self,
         name: &str,
         rest: &str,
         file: &Rc<str>,
         line: u32,
-        report: bool,
+        well_formed_only: bool,
     ) -> bool {
         let pp = || ErrorKind::Preprocessor;
+        let arg = rest.trim();
+        let problem = match name {
+            "ifexp" if arg.is_empty() => Some(format!("#!{name} needs an expression")),
+            "ifdef" | "ifndef" if check_define_name(arg).is_err() => {
+                Some(format!("#!{name} needs one define name"))
+            }
+            "else" | "endif" if !arg.is_empty() => Some(format!(
+                "#!{name} must be alone on its line (found '{arg}' after it)"
+            )),
+            _ => None,
+        };
+        if let Some(msg) = &problem {
+            if well_formed_only {
+                return false;
+            }
+            self.error(file, line, pp(), msg.clone());
+        }
         match name {
             "ifdef" | "ifndef" | "ifexp" => {
-                let arg = rest.trim();
-                let well_formed = if name == "ifexp" {
-                    !arg.is_empty()
-                } else {
-                    check_define_name(arg).is_ok()
-                };
-                if !well_formed {
-                    if report {
-                        let what = if name == "ifexp" {
-                            "an expression"
-                        } else {
-                            "one define name"
-                        };
-                        self.error(file, line, pp(), format!("#!{name} needs {what}"));
-                    }
-                    return false;
-                }
                 let parent_active = self.active();
-                let cond = if !parent_active {
+                let cond = if !parent_active || problem.is_some() {
                     false
                 } else if name == "ifexp" {
                     match expr::eval(arg, &self.defines) {
@@ -909,23 +920,8 @@ impl Lexer {
                     cond,
                     in_else: false,
                 });
-                true
             }
             _ => {
-                if !rest.trim().is_empty() {
-                    if report {
-                        self.error(
-                            file,
-                            line,
-                            pp(),
-                            format!(
-                                "#!{name} must be alone on its line (found '{}' after it)",
-                                rest.trim()
-                            ),
-                        );
-                    }
-                    return false;
-                }
                 let Some(top) = self.ifs.last_mut() else {
                     self.error(file, line, pp(), format!("#!{name} without #!ifdef"));
                     return true;
@@ -943,15 +939,21 @@ impl Lexer {
                 } else {
                     top.in_else = true;
                 }
-                true
             }
         }
+        true
     }
 
     /// Consumes skipped (`#!ifdef` false) text up to the next conditional
     /// directive, which is applied. Anything else in the region, even
     /// unbalanced quotes or comments, is ignored, as in Kamailio.
     fn skip_inactive(&mut self) {
+        // Only whitespace since the last newline: a malformed directive
+        // here is surely meant as one, and is reported.
+        let mut at_line_start = self
+            .frames
+            .last()
+            .is_some_and(|f| f.pos == 0 || f.chars.get(f.pos - 1) == Some(&'\n'));
         loop {
             if self.at_frame_end() {
                 self.pop_frame();
@@ -976,17 +978,19 @@ impl Lexer {
                         k += 1;
                     }
                     let (file, line) = self.here();
-                    let saved_errors = self.errors.len();
-                    if self.cond_directive(&name, &rest, &file, line, false) {
+                    if self.cond_directive(&name, &rest, &file, line, !at_line_start) {
                         for _ in 0..=k {
                             self.bump();
                         }
                         return;
                     }
-                    self.errors.truncate(saved_errors);
                 }
             }
-            self.bump();
+            match self.bump() {
+                Some('\n') => at_line_start = true,
+                Some(' ' | '\t' | '\r') => {}
+                _ => at_line_start = false,
+            }
         }
     }
 

@@ -83,7 +83,9 @@ pub(crate) fn parse_sock(whole: &str) -> Result<SockText, String> {
     let mut proto = Proto::Any;
     let mut rest = whole;
     if let Some((p, r)) = whole.split_once(':') {
-        if let Some(res) = proto_of(p) {
+        // `*:5062` is any address on port 5062, not the protocol `*`.
+        let star_is_addr = p == "*" && (r == "*" || r.bytes().all(|b| b.is_ascii_digit()));
+        if let Some(res) = proto_of(p).filter(|_| !star_is_addr) {
             proto = res?;
             rest = r;
         }
@@ -139,6 +141,11 @@ mod tests {
         assert_eq!((s.proto, s.port), (Proto::Any, None));
         let s = parse_sock("sip.example.com").unwrap();
         assert_eq!(s.host, Host::Name("sip.example.com".into()));
+        let s = parse_sock("*:5062").unwrap();
+        assert_eq!(
+            (s.proto, s.host, s.port),
+            (Proto::Any, Host::Any, Some(5062))
+        );
         let s = parse_sock("tcp:*:*").unwrap();
         assert_eq!((s.host, s.port), (Host::Any, None));
         let s = parse_sock("eth0:5060").unwrap();

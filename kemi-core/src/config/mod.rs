@@ -7,6 +7,41 @@
 //! reported rather than ignored. The module table is passed in by the
 //! caller (the proxy owns it), so this crate does not depend on the proxy.
 //!
+//! What is supported, in short:
+//!
+//! - Lexing as Kamailio does: `#` and `//` comments (but `#!`/`!!` start a
+//!   directive), nested `/* */`, `"..."` strings with escapes and adjacent
+//!   literals joined, raw `'...'` strings, decimal/hex/octal/binary numbers,
+//!   `yes`/`no`/`on`/`off`/`true`/`false`/`enable`/`disable` as 1/0, and
+//!   identifiers replaced by their define's value, which is lexed again.
+//! - Pre-processor: `#!KAMAILIO` (and the other mode lines), `#!define`,
+//!   `#!trydef`, `#!redefine`, `#!undef`, `#!tryundef`, `#!ifdef`,
+//!   `#!ifndef`, `#!ifexp`, `#!else`, `#!endif` (nesting up to 512),
+//!   `#!defexp(s)`, `#!(try)defenv(s)`, `#!subst`, `#!substdef(s)`,
+//!   `include_file`/`import_file` (depth 10), `-A NAME[=VALUE]` defines,
+//!   predefined `KAMAILIO_6`, `KAMAILIO_6_2`, `KAMAILIO_VERSION`, `OS_NAME`
+//!   and `MOD_<name>` after each `loadmodule`.
+//! - Statements: core parameters (`name = value`, see `core_params.rs` for
+//!   which are applied to [`Config`] fields and which are only accepted),
+//!   `listen`, `alias`, `socket { }`, `loadpath`/`mpath` (logged only),
+//!   `loadmodule`, `modparam` (regex module names, types checked against
+//!   each module's declared parameters), `cfgengine`, and `group.var = value`
+//!   custom variables.
+//!
+//! Deliberate differences from Kamailio, each stricter where Kamailio would
+//! silently misbehave:
+//!
+//! - An unknown `#!word` directive is an error (Kamailio reads the line as a
+//!   comment, which hides typos such as `#!ifdfe`); `#!` followed by a
+//!   non-letter is still a comment.
+//! - Text after `#!else`/`#!endif` is an error at that line (Kamailio turns
+//!   the whole line into a comment and then reports unbalanced blocks).
+//! - A define that expands into itself is an error, not an endless loop.
+//! - A native `request_route` is an error (it would replace the KEMI
+//!   script); other native route blocks are skipped with a warning.
+//! - Multi-homed `listen` groups `(a, b)` and variables in `loadmodulex` /
+//!   `modparamx` are rejected as unsupported.
+//!
 //! ```no_run
 //! # use kemi_core::config;
 //! # let modules: &[&'static kemi_core::ModuleDef] = &[];
@@ -109,6 +144,7 @@ fn parse(
     let mut p = parser::Parser::new(lx, modules);
     p.run();
     let mut cfg = p.cfg;
+    cfg.file = name.to_string();
     cfg.defines = p.lx.defines;
     if p.lx.errors.is_empty() {
         Ok(cfg)

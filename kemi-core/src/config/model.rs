@@ -223,6 +223,8 @@ pub struct NativeRoute {
 /// file does not set.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The main config file, as it was named.
+    pub file: String,
     pub listen: Vec<ListenSpec>,
     pub port: u16,
     pub children: u32,
@@ -273,6 +275,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            file: String::new(),
             listen: Vec::new(),
             port: 5060,
             children: 8,

@@ -98,7 +98,9 @@ impl<'m> Parser<'m> {
     }
 
     fn err(&mut self, at: &Token, kind: ErrorKind, msg: impl Into<String>) -> Reported {
-        self.lx.error(&at.file, at.line, kind, msg);
+        if !self.lx.aborted {
+            self.lx.error(&at.file, at.line, kind, msg);
+        }
         Reported
     }
 
@@ -627,6 +629,33 @@ impl<'m> Parser<'m> {
     fn socket_block(&mut self, t: &Token) -> PResult<()> {
         self.eat_punct('=');
         self.expect_punct('{', "socket")?;
+        let res = self.socket_body(t);
+        if let Ok(spec) = res {
+            let Some(spec) = spec else {
+                return Err(self.err(t, ErrorKind::Syntax, "socket block without 'bind'"));
+            };
+            self.cfg.listen.push(spec);
+            return Ok(());
+        }
+        {
+            // Resume after the block, not inside it.
+            let mut depth = 1usize;
+            while depth > 0 {
+                let x = self.peek().clone();
+                match x.tok {
+                    Tok::Eof => break,
+                    Tok::Punct('}') => depth -= 1,
+                    Tok::Punct('{') => depth += 1,
+                    _ => {}
+                }
+                self.next();
+            }
+        }
+        Err(Reported)
+    }
+
+    /// The attributes up to and including the closing `}`.
+    fn socket_body(&mut self, t: &Token) -> PResult<Option<ListenSpec>> {
         let mut spec: Option<ListenSpec> = None;
         let mut advertise = None;
         let mut name = None;
@@ -694,14 +723,13 @@ impl<'m> Parser<'m> {
             }
         }
         let Some(mut spec) = spec else {
-            return Err(self.err(t, ErrorKind::Syntax, "socket block without 'bind'"));
+            return Ok(None);
         };
         spec.advertise = advertise;
         spec.name = name;
         spec.workers = workers;
         spec.is_virtual = is_virtual;
-        self.cfg.listen.push(spec);
-        Ok(())
+        Ok(Some(spec))
     }
 
     // ----- routing blocks -------------------------------------------------
@@ -894,22 +922,37 @@ fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<
         .filter_map(|c| {
             let d = edit_distance(&lower, &c.to_ascii_lowercase());
             let extends = c.len() > name.len() && c.starts_with(name) && c.len() - name.len() <= 2;
-            (d <= 2 || extends).then_some((if extends { 0 } else { d }, c))
+            (d <= 1.max(name.len() / 3) || extends).then_some((if extends { 0 } else { d }, c))
         })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
+/// Edit distance where swapping two adjacent letters counts as one edit
+/// (optimal string alignment), so `xlgo` is one edit from `xlog`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    if let Some(first) = d.first_mut() {
+        for (j, cell) in first.iter_mut().enumerate() {
+            *cell = j;
+        }
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }

@@ -2,4 +2,8 @@
 
 use crate::module::Submodule;
 
-pub static SUBMODULE: Submodule = Submodule { name: "hdr", doc: "", exports: &[] };
+pub static SUBMODULE: Submodule = Submodule {
+    name: "hdr",
+    doc: "",
+    exports: &[],
+};

@@ -56,6 +56,7 @@ pub static REGISTRAR: ModuleDef = module(
     &[
         int("method_filtering"),
         int("max_expires"),
+        int("gruu_enabled"),
         str_("received_avp"),
     ],
 );
@@ -63,6 +64,8 @@ pub static NATHELPER: ModuleDef = module(
     "nathelper",
     &[
         int("natping_interval"),
+        int("ping_nated_only"),
+        int("sipping_bflag"),
         str_("received_avp"),
         str_("sipping_from"),
     ],
