@@ -1,2 +1,125 @@
-//! Placeholder: the binary arrives with the SIP core.
-fn main() {}
+//! The `kemi-proxy` command line. Everything else lives in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use kemi_core::Runtime;
+use kemi_proxy::router::RouterFactory;
+use kemi_proxy::server::Server;
+use kemi_proxy::stats::Stats;
+use kemi_proxy::worker::Shutdown;
+use kemi_proxy::{config, logging};
+
+/// Kamailio's default config path: a Kamailio user's setup works unchanged.
+const DEFAULT_CONFIG: &str = "/etc/kamailio/kamailio.cfg";
+
+/// A SIP proxy whose routing is a Kamailio KEMI script.
+///
+/// It reads a kamailio.cfg (global parameters, loadmodule, modparam,
+/// cfgengine) and runs in the foreground, logging to stderr at the level
+/// set by debug= in the config. Stop it with Ctrl-C or SIGTERM.
+#[derive(Parser, Debug)]
+#[command(
+    name = "kemi-proxy",
+    version,
+    after_help = "Examples:\n  kemi-proxy -f kamailio.cfg                 run in the foreground\n  kemi-proxy -c -f kamailio.cfg              check the config and exit\n  kemi-proxy -A WITH_DEBUG -f kamailio.cfg   define WITH_DEBUG for #!ifdef"
+)]
+struct Cli {
+    /// The config file to run or check.
+    #[arg(short = 'f', value_name = "FILE", default_value = DEFAULT_CONFIG)]
+    file: PathBuf,
+
+    /// Only check the config: print each error as file:line: message and
+    /// exit 1, or print a short summary and exit 0.
+    #[arg(short = 'c')]
+    check: bool,
+
+    /// Define NAME (optionally with VALUE) for #!ifdef and #!define in the
+    /// config. Repeatable.
+    #[arg(short = 'A', value_name = "NAME[=VALUE]")]
+    define: Vec<String>,
+
+    /// Accepted for Kamailio compatibility: kemi-proxy always runs in the
+    /// foreground.
+    #[arg(short = 'D', action = clap::ArgAction::Count, hide = true)]
+    no_daemon: u8,
+
+    /// Accepted for Kamailio compatibility: logs always go to stderr.
+    #[arg(short = 'E', hide = true)]
+    log_stderr: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = match config::load(&cli.file, &cli.define) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    if cli.check {
+        for w in &loaded.warnings {
+            eprintln!("warning: {w}");
+        }
+        println!("{}", loaded.summary);
+        return ExitCode::SUCCESS;
+    }
+
+    let runtime = Arc::new(Runtime::new(loaded.settings.debug));
+    logging::init(Arc::clone(&runtime));
+    tracing::info!(
+        "kemi-proxy {} starting with {}",
+        env!("CARGO_PKG_VERSION"),
+        cli.file.display()
+    );
+
+    let shutdown = Shutdown::new();
+    if let Err(e) = watch_signals(Arc::clone(&shutdown)) {
+        tracing::error!("cannot install signal handlers: {e}");
+        return ExitCode::FAILURE;
+    }
+    let server = Server {
+        settings: loaded.settings,
+        factory: RouterFactory::native(),
+        shutdown,
+        stats: Arc::new(Stats::default()),
+    };
+    match server.run(|_| {}) {
+        Ok(()) => {
+            tracing::info!("kemi-proxy stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            // The logger may be quieter than error; say it plainly too.
+            eprintln!("kemi-proxy: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGINT/SIGTERM: stop cleanly; a second one while stopping exits at once.
+fn watch_signals(shutdown: Arc<Shutdown>) -> std::io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut seen = 0;
+            for sig in signals.forever() {
+                seen += 1;
+                if seen > 1 {
+                    tracing::warn!("signal {sig} again: exiting now");
+                    std::process::exit(1);
+                }
+                tracing::info!("signal {sig}: stopping");
+                shutdown.trigger();
+            }
+        })?;
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Recorded edits ("lumps" in Kamailio): changes are kept as a list and
+//! applied when the message is serialised, so every byte nobody touched is
+//! copied verbatim. Reads of the message keep seeing the original.
+//!
+//! At serialisation each edit becomes a splice of the original bytes
+//! (`start..end` replaced by some text). Splices are applied in offset order;
+//! at the same offset insertions come before replacements, and a splice that
+//! falls inside a range another one already replaced is dropped (a header
+//! that was removed stays removed, whatever else was recorded for it).
+
+use bytes::Bytes;
+use std::borrow::Cow;
+
+use super::error::EditError;
+use super::header::HeaderName;
+use super::message::{Message, StartLine};
+use super::scan::is_token_str;
+
+/// Where a new header field goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderPos {
+    /// Before the first header field.
+    First,
+    /// After the last header field.
+    Last,
+    /// Before the header field at this index.
+    Before(usize),
+    /// After the header field at this index.
+    After(usize),
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Add `name: value` at `pos`.
+    AddHeader {
+        pos: HeaderPos,
+        name: String,
+        value: String,
+    },
+    /// Remove the header field at this index.
+    RemoveHeader(usize),
+    /// Replace the value of the header field at this index (the name and
+    /// the white space around the colon are kept).
+    ReplaceValue { index: usize, value: String },
+    /// A new Request-URI.
+    SetRequestUri(String),
+    /// A new body; Content-Length is set to its length (the first
+    /// Content-Length field is rewritten, others removed, or one is added).
+    SetBody(Bytes),
+    /// Replace the bytes `start..end` of the header section by `text`
+    /// (`start == end` inserts). Used for in-value changes such as Via
+    /// `received`/`rport`.
+    Splice {
+        start: usize,
+        end: usize,
+        text: String,
+    },
+}
+
+struct Lump<'a> {
+    start: usize,
+    end: usize,
+    text: Cow<'a, [u8]>,
+}
+
+fn check_value(v: &str) -> Result<(), EditError> {
+    if v.contains(['\r', '\n']) {
+        Err(EditError::BadHeaderValue)
+    } else {
+        Ok(())
+    }
+}
+
+impl Message {
+    /// Records an edit after checking it against the message.
+    /// A later `ReplaceValue` of the same field, `SetRequestUri` or `SetBody`
+    /// replaces an earlier one.
+    pub fn edit(&mut self, edit: Edit) -> Result<(), EditError> {
+        let n = self.headers.len();
+        let check_index = |i: usize| {
+            if i < n {
+                Ok(())
+            } else {
+                Err(EditError::NoSuchHeader(i))
+            }
+        };
+        match &edit {
+            Edit::AddHeader { pos, name, value } => {
+                if let HeaderPos::Before(i) | HeaderPos::After(i) = pos {
+                    check_index(*i)?;
+                }
+                if !is_token_str(name) {
+                    return Err(EditError::BadHeaderName(name.clone()));
+                }
+                check_value(value)?;
+            }
+            Edit::RemoveHeader(i) => check_index(*i)?,
+            Edit::ReplaceValue { index, value } => {
+                check_index(*index)?;
+                check_value(value)?;
+                self.edits
+                    .retain(|e| !matches!(e, Edit::ReplaceValue { index: j, .. } if j == index));
+            }
+            Edit::SetRequestUri(uri) => {
+                if !self.is_request() {
+                    return Err(EditError::NotARequest);
+                }
+                if uri.is_empty() || uri.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                    return Err(EditError::BadRequestUri(uri.clone()));
+                }
+                self.edits.retain(|e| !matches!(e, Edit::SetRequestUri(_)));
+            }
+            Edit::SetBody(_) => self.edits.retain(|e| !matches!(e, Edit::SetBody(_))),
+            Edit::Splice { start, end, .. } => {
+                let lo = self.headers_start as usize;
+                let hi = self.headers_end as usize;
+                if !(lo <= *start && start <= end && *end <= hi) {
+                    return Err(EditError::BadOffset(*start));
+                }
+            }
+        }
+        self.edits.push(edit);
+        Ok(())
+    }
+
+    /// Adds a header field `name: value` at `pos`.
+    pub fn add_header(&mut self, pos: HeaderPos, name: &str, value: &str) -> Result<(), EditError> {
+        self.edit(Edit::AddHeader {
+            pos,
+            name: name.to_owned(),
+            value: value.to_owned(),
+        })
+    }
+
+    /// Removes the header field at `index`.
+    pub fn remove_header(&mut self, index: usize) -> Result<(), EditError> {
+        self.edit(Edit::RemoveHeader(index))
+    }
+
+    /// Removes every field with this (known) name; returns how many.
+    pub fn remove_headers(&mut self, name: HeaderName) -> usize {
+        let found: Vec<usize> = self.headers_of(name).map(|h| h.index).collect();
+        self.edits
+            .extend(found.iter().map(|&i| Edit::RemoveHeader(i)));
+        found.len()
+    }
+
+    /// Removes every field with this name (case-insensitive); returns how many.
+    pub fn remove_headers_named(&mut self, name: &str) -> usize {
+        let found: Vec<usize> = self.headers_named(name).map(|h| h.index).collect();
+        self.edits
+            .extend(found.iter().map(|&i| Edit::RemoveHeader(i)));
+        found.len()
+    }
+
+    /// Replaces the value of the header field at `index`.
+    pub fn replace_header_value(&mut self, index: usize, value: &str) -> Result<(), EditError> {
+        self.edit(Edit::ReplaceValue {
+            index,
+            value: value.to_owned(),
+        })
+    }
+
+    /// Sets a new Request-URI (requests only).
+    pub fn set_request_uri(&mut self, uri: &str) -> Result<(), EditError> {
+        self.edit(Edit::SetRequestUri(uri.to_owned()))
+    }
+
+    /// Sets a new body and Content-Length.
+    pub fn set_body(&mut self, body: impl Into<Bytes>) {
+        self.edits.retain(|e| !matches!(e, Edit::SetBody(_)));
+        self.edits.push(Edit::SetBody(body.into()));
+    }
+
+    /// Adds `Content-Length` if the message has none (a datagram forwarded
+    /// over a stream transport needs one). Returns true if one was added.
+    pub fn ensure_content_length(&mut self) -> bool {
+        if self.header_count(HeaderName::ContentLength) > 0
+            || self.edits.iter().any(|e| matches!(e, Edit::SetBody(_)))
+        {
+            return false;
+        }
+        let len = self.body().len().to_string();
+        self.edits.push(Edit::AddHeader {
+            pos: HeaderPos::Last,
+            name: "Content-Length".to_owned(),
+            value: len,
+        });
+        true
+    }
+
+    /// The recorded edits, in order.
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
+    /// Drops every recorded edit.
+    pub fn clear_edits(&mut self) {
+        self.edits.clear();
+    }
+
+    /// True if edits are recorded.
+    pub fn is_modified(&self) -> bool {
+        !self.edits.is_empty()
+    }
+
+    /// The message with its edits applied.
+    pub fn serialize(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.buf.len() + 128);
+        self.write_to(&mut out);
+        out
+    }
+
+    /// Appends the message with its edits applied to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        if self.edits.is_empty() {
+            out.extend_from_slice(&self.buf);
+            return;
+        }
+        self.write_range(0, self.buf.len(), out);
+    }
+
+    /// Writes the original bytes `from..to` with the edits that fall
+    /// strictly inside that range applied (used to copy a header field with
+    /// in-value changes, e.g. a Via with `received`, into a reply).
+    pub(crate) fn write_range(&self, from: usize, to: usize, out: &mut Vec<u8>) {
+        let whole = from == 0 && to == self.buf.len();
+        let mut lumps = self.lumps();
+        if !whole {
+            lumps.retain(|l| l.start > from && l.end < to);
+        }
+        lumps.sort_by_key(|l| (l.start, l.end != l.start));
+        let mut cursor = from;
+        for l in &lumps {
+            if l.start < cursor {
+                continue;
+            }
+            out.extend_from_slice(self.buf.get(cursor..l.start).unwrap_or_default());
+            out.extend_from_slice(&l.text);
+            cursor = l.end.max(l.start);
+        }
+        out.extend_from_slice(self.buf.get(cursor..to).unwrap_or_default());
+    }
+
+    fn pos_offset(&self, pos: HeaderPos) -> usize {
+        let line = |i: usize| self.headers.get(i).map(|e| e.line);
+        match pos {
+            HeaderPos::First => self.headers_start as usize,
+            HeaderPos::Last => self.headers_end as usize,
+            HeaderPos::Before(i) => line(i).map_or(self.headers_end as usize, |l| l.start as usize),
+            HeaderPos::After(i) => line(i).map_or(self.headers_end as usize, |l| l.end as usize),
+        }
+    }
+
+    /// A new header line at `at`; a preceding CRLF is added when the last
+    /// header line of the original had none.
+    fn header_line(&self, at: usize, name: &str, value: &str) -> Vec<u8> {
+        let mut t = Vec::with_capacity(name.len() + value.len() + 6);
+        if at == self.headers_end as usize && !self.last_line_terminated {
+            t.extend_from_slice(b"\r\n");
+        }
+        t.extend_from_slice(name.as_bytes());
+        t.extend_from_slice(b": ");
+        t.extend_from_slice(value.as_bytes());
+        t.extend_from_slice(b"\r\n");
+        t
+    }
+
+    fn lumps(&self) -> Vec<Lump<'_>> {
+        let mut lumps = Vec::with_capacity(self.edits.len() + 2);
+        // The body first, so that its Content-Length wins over a
+        // ReplaceValue of the same field.
+        if let Some(body) = self.edits.iter().rev().find_map(|e| match e {
+            Edit::SetBody(b) => Some(b),
+            _ => None,
+        }) {
+            let len = body.len().to_string();
+            let mut cls = self.headers_of(HeaderName::ContentLength).map(|h| h.index);
+            match cls.next().and_then(|i| self.headers.get(i)) {
+                Some(e) => lumps.push(Lump {
+                    start: e.value.start as usize,
+                    end: e.value.end as usize,
+                    text: Cow::Owned(len.into_bytes()),
+                }),
+                None => {
+                    let at = self.headers_end as usize;
+                    lumps.push(Lump {
+                        start: at,
+                        end: at,
+                        text: Cow::Owned(self.header_line(at, "Content-Length", &len)),
+                    });
+                }
+            }
+            for e in cls.filter_map(|i| self.headers.get(i)) {
+                lumps.push(Lump {
+                    start: e.line.start as usize,
+                    end: e.line.end as usize,
+                    text: Cow::Borrowed(&[]),
+                });
+            }
+            let mut text = Vec::with_capacity(body.len() + 4);
+            if !self.has_empty_line {
+                if !self.last_line_terminated {
+                    text.extend_from_slice(b"\r\n");
+                }
+                text.extend_from_slice(b"\r\n");
+            }
+            text.extend_from_slice(body);
+            lumps.push(Lump {
+                start: self.body.start as usize,
+                end: self.body.end as usize,
+                text: Cow::Owned(text),
+            });
+        }
+        for e in &self.edits {
+            match e {
+                Edit::AddHeader { pos, name, value } => {
+                    let at = self.pos_offset(*pos);
+                    lumps.push(Lump {
+                        start: at,
+                        end: at,
+                        text: Cow::Owned(self.header_line(at, name, value)),
+                    });
+                }
+                Edit::RemoveHeader(i) => {
+                    if let Some(h) = self.headers.get(*i) {
+                        lumps.push(Lump {
+                            start: h.line.start as usize,
+                            end: h.line.end as usize,
+                            text: Cow::Borrowed(&[]),
+                        });
+                    }
+                }
+                Edit::ReplaceValue { index, value } => {
+                    if let Some(h) = self.headers.get(*index) {
+                        lumps.push(Lump {
+                            start: h.value.start as usize,
+                            end: h.value.end as usize,
+                            text: Cow::Borrowed(value.as_bytes()),
+                        });
+                    }
+                }
+                Edit::SetRequestUri(uri) => {
+                    if let StartLine::Request { uri: span, .. } = &self.start {
+                        lumps.push(Lump {
+                            start: span.start as usize,
+                            end: span.end as usize,
+                            text: Cow::Borrowed(uri.as_bytes()),
+                        });
+                    }
+                }
+                Edit::SetBody(_) => {}
+                Edit::Splice { start, end, text } => lumps.push(Lump {
+                    start: *start,
+                    end: *end,
+                    text: Cow::Borrowed(text.as_bytes()),
+                }),
+            }
+        }
+        lumps
+    }
+}

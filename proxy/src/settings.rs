@@ -1,0 +1,222 @@
+//! What the server needs from the config: sockets, worker counts, TCP
+//! limits, log level. Kept apart from the config loader so transports
+//! depend on a few plain values.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use crate::router::Proto;
+
+/// Kamailio's default SIP port.
+pub const DEFAULT_PORT: u16 = 5060;
+/// Kamailio's default `children`.
+pub const DEFAULT_CHILDREN: usize = 8;
+/// Kamailio's default `tcp_connection_lifetime` (seconds).
+pub const DEFAULT_TCP_LIFETIME: u64 = 120;
+/// Kamailio's default `tcp_max_connections`.
+pub const DEFAULT_TCP_MAX_CONNECTIONS: usize = 2048;
+
+/// One `listen` value: `[proto:]host[:port]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenAddr {
+    /// `None`: both UDP and TCP, as Kamailio does for a `listen` without
+    /// protocol.
+    pub proto: Option<Proto>,
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl ListenAddr {
+    /// Parses `udp:127.0.0.1:5060`, `tcp:[::1]`, `10.0.0.1`, `udp:*:5060`...
+    /// Anything after the address (`advertise ...`, `name ...`) is ignored.
+    pub fn parse(value: &str) -> Result<ListenAddr, String> {
+        let value = value.trim().trim_matches('"');
+        let value = value.split_whitespace().next().unwrap_or("");
+        let (proto, rest) = match value.split_once(':') {
+            Some((p, rest)) if p.eq_ignore_ascii_case("udp") => (Some(Proto::Udp), rest),
+            Some((p, rest)) if p.eq_ignore_ascii_case("tcp") => (Some(Proto::Tcp), rest),
+            Some((p, _))
+                if ["tls", "sctp", "ws", "wss"].contains(&p.to_ascii_lowercase().as_str()) =>
+            {
+                return Err(format!(
+                    "listen: protocol {p} is not supported (udp and tcp are)"
+                ));
+            }
+            _ => (None, value),
+        };
+        let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+            let (host, after) = v6
+                .split_once(']')
+                .ok_or_else(|| format!("listen: missing ']' in {value}"))?;
+            (host.to_string(), after.strip_prefix(':'))
+        } else if rest.matches(':').count() > 1 {
+            // A bare IPv6 address without brackets has no port.
+            (rest.to_string(), None)
+        } else {
+            match rest.split_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p)),
+                None => (rest.to_string(), None),
+            }
+        };
+        if host.is_empty() {
+            return Err(format!("listen: no address in {value:?}"));
+        }
+        let port = match port {
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .map_err(|_| format!("listen: bad port {p:?} in {value}"))?,
+            ),
+            None => None,
+        };
+        Ok(ListenAddr { proto, host, port })
+    }
+}
+
+/// The server's view of the config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub listen: Vec<ListenAddr>,
+    /// `port=`: for `listen` values without a port.
+    pub port: u16,
+    /// `children=`: UDP workers per UDP socket.
+    pub children: usize,
+    /// `tcp_children=` (defaults to `children`): TCP workers in total.
+    pub tcp_children: usize,
+    pub disable_tcp: bool,
+    /// `tcp_connection_lifetime=`: idle TCP connections close after this.
+    pub tcp_lifetime: Duration,
+    /// `tcp_max_connections=`: open TCP connections allowed at once.
+    pub tcp_max_connections: usize,
+    /// `debug=` (Kamailio scale: -5 alert .. 3 debug).
+    pub debug: i32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: Vec::new(),
+            port: DEFAULT_PORT,
+            children: DEFAULT_CHILDREN,
+            tcp_children: DEFAULT_CHILDREN,
+            disable_tcp: false,
+            tcp_lifetime: Duration::from_secs(DEFAULT_TCP_LIFETIME),
+            tcp_max_connections: DEFAULT_TCP_MAX_CONNECTIONS,
+            debug: 0,
+        }
+    }
+}
+
+impl Settings {
+    /// The sockets to bind, resolved, deduplicated, in `listen` order. No
+    /// `listen` means every IPv4 address (`0.0.0.0`), UDP and TCP, like
+    /// Kamailio binding all interfaces.
+    pub fn sockets(&self) -> Result<Vec<(Proto, SocketAddr)>, String> {
+        let default = [ListenAddr {
+            proto: None,
+            host: "0.0.0.0".into(),
+            port: None,
+        }];
+        let listen = if self.listen.is_empty() {
+            &default[..]
+        } else {
+            &self.listen[..]
+        };
+        let mut out: Vec<(Proto, SocketAddr)> = Vec::new();
+        for l in listen {
+            let port = l.port.unwrap_or(self.port);
+            let addrs = resolve(&l.host, port)?;
+            let protos: &[Proto] = match l.proto {
+                Some(Proto::Udp) => &[Proto::Udp],
+                Some(Proto::Tcp) => &[Proto::Tcp],
+                None => &[Proto::Udp, Proto::Tcp],
+            };
+            for proto in protos {
+                if *proto == Proto::Tcp && self.disable_tcp {
+                    continue;
+                }
+                for addr in &addrs {
+                    if !out.contains(&(*proto, *addr)) {
+                        out.push((*proto, *addr));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// An address literal, `*` (all IPv4), or a host name (every address it
+/// resolves to).
+fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+    if host == "*" {
+        return Ok(vec![SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port)]);
+    }
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("listen: cannot resolve {host}: {e}"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("listen: {host} has no address"));
+    }
+    Ok(addrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_forms() {
+        let l = ListenAddr::parse("udp:127.0.0.1:5070").unwrap();
+        assert_eq!(
+            (l.proto, l.host.as_str(), l.port),
+            (Some(Proto::Udp), "127.0.0.1", Some(5070))
+        );
+        let l = ListenAddr::parse("tcp:[::1]:5071").unwrap();
+        assert_eq!(
+            (l.proto, l.host.as_str(), l.port),
+            (Some(Proto::Tcp), "::1", Some(5071))
+        );
+        let l = ListenAddr::parse("10.0.0.1").unwrap();
+        assert_eq!((l.proto, l.host.as_str(), l.port), (None, "10.0.0.1", None));
+        let l = ListenAddr::parse("[::1]").unwrap();
+        assert_eq!((l.host.as_str(), l.port), ("::1", None));
+        let l = ListenAddr::parse("udp:1.2.3.4:5060 advertise 5.6.7.8:5060").unwrap();
+        assert_eq!(l.port, Some(5060));
+        assert!(ListenAddr::parse("tls:1.2.3.4:5061").is_err());
+        assert!(ListenAddr::parse("udp:1.2.3.4:99999").is_err());
+        assert!(ListenAddr::parse("udp:").is_err());
+    }
+
+    #[test]
+    fn sockets_expand_protocols_and_ports() {
+        let s = Settings {
+            listen: vec![
+                ListenAddr::parse("127.0.0.1").unwrap(),
+                ListenAddr::parse("udp:[::1]:5080").unwrap(),
+            ],
+            port: 5090,
+            ..Settings::default()
+        };
+        let socks = s.sockets().unwrap();
+        assert_eq!(
+            socks,
+            vec![
+                (Proto::Udp, "127.0.0.1:5090".parse().unwrap()),
+                (Proto::Tcp, "127.0.0.1:5090".parse().unwrap()),
+                (Proto::Udp, "[::1]:5080".parse().unwrap()),
+            ]
+        );
+        let s = Settings {
+            disable_tcp: true,
+            ..Settings::default()
+        };
+        assert_eq!(
+            s.sockets().unwrap(),
+            vec![(Proto::Udp, "0.0.0.0:5060".parse().unwrap())]
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! Helpers for tests that run the real `kemi-proxy` binary against real
+//! sockets on the loopback addresses.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_kemi-proxy");
+
+/// How long anything may take before a test gives up. Generous: CI
+/// machines are small and busy.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// A port free for both UDP and TCP on `ip` right now.
+pub fn free_port(ip: &str) -> u16 {
+    for _ in 0..100 {
+        let Ok(udp) = UdpSocket::bind((ip, 0)) else {
+            continue;
+        };
+        let Ok(addr) = udp.local_addr() else { continue };
+        if TcpListener::bind((ip, addr.port())).is_ok() {
+            return addr.port();
+        }
+    }
+    panic!("no free port on {ip}");
+}
+
+/// Whether this machine has a usable IPv6 loopback.
+pub fn has_ipv6() -> bool {
+    UdpSocket::bind("[::1]:0").is_ok()
+}
+
+/// A running proxy, killed when dropped.
+pub struct Proxy {
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+impl Proxy {
+    /// Starts the proxy with `cfg` (where `PORT` is replaced by a free
+    /// port) and waits until it answers OPTIONS over UDP on 127.0.0.1.
+    pub fn start(cfg: &str) -> Proxy {
+        let proxy = Proxy::spawn(cfg, &[]);
+        let addr: SocketAddr = format!("127.0.0.1:{}", proxy.port).parse().unwrap();
+        proxy.wait_udp(addr);
+        proxy
+    }
+
+    /// Starts the proxy without waiting for it.
+    pub fn spawn(cfg: &str, args: &[&str]) -> Proxy {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port("127.0.0.1");
+        let path = dir.path().join("kamailio.cfg");
+        std::fs::write(&path, cfg.replace("PORT", &port.to_string())).unwrap();
+        let log = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
+        let child = Command::new(BIN)
+            .arg("-f")
+            .arg(&path)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Proxy { child, dir, port }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        format!("127.0.0.1:{}", self.port).parse().unwrap()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    /// Polls with OPTIONS until the proxy answers on `addr` over UDP.
+    pub fn wait_udp(&self, addr: SocketAddr) {
+        let start = Instant::now();
+        let sock = udp_socket(addr);
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut buf = vec![0u8; 65536];
+        while start.elapsed() < DEADLINE {
+            let req = options("UDP", &sock.local_addr().unwrap(), "ready");
+            let _ = sock.send_to(req.as_bytes(), addr);
+            if let Ok((n, _)) = sock.recv_from(&mut buf) {
+                if String::from_utf8_lossy(&buf[..n]).starts_with("SIP/2.0 200") {
+                    return;
+                }
+            }
+        }
+        panic!("proxy never answered on udp:{addr}; log:\n{}", self.log());
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        wait_exit(&mut self.child)
+    }
+
+    /// Asserts the proxy is still running.
+    pub fn assert_alive(&mut self) {
+        assert!(
+            self.child.try_wait().unwrap().is_none(),
+            "proxy exited; log:\n{}",
+            self.log()
+        );
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for a child to exit, at most [`DEADLINE`].
+pub fn wait_exit(child: &mut Child) -> ExitStatus {
+    let start = Instant::now();
+    while start.elapsed() < DEADLINE {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("process did not exit");
+}
+
+/// A UDP socket of the same family as `peer`, on its loopback.
+pub fn udp_socket(peer: SocketAddr) -> UdpSocket {
+    let local = if peer.is_ipv4() {
+        "127.0.0.1:0"
+    } else {
+        "[::1]:0"
+    };
+    let sock = UdpSocket::bind(local).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    sock
+}
+
+/// An OPTIONS request whose Via names `via_host` (not necessarily where it
+/// really comes from) and asks for rport.
+pub fn options(transport: &str, via_host: &SocketAddr, call_id: &str) -> String {
+    request("OPTIONS", transport, &via_host.to_string(), call_id)
+}
+
+pub fn request(method: &str, transport: &str, sent_by: &str, call_id: &str) -> String {
+    format!(
+        "{method} sip:proxy@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/{transport} {sent_by};branch=z9hG4bK-{call_id};rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:test@example.com>;tag=t-{call_id}\r\n\
+         To: <sip:proxy@127.0.0.1>\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: 1 {method}\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+}
+
+/// Sends a datagram and returns the reply, or `None` after a short wait.
+pub fn udp_exchange(
+    sock: &UdpSocket,
+    to: SocketAddr,
+    data: &[u8],
+    wait: Duration,
+) -> Option<String> {
+    sock.set_read_timeout(Some(wait)).unwrap();
+    sock.send_to(data, to).unwrap();
+    let mut buf = vec![0u8; 65536];
+    match sock.recv_from(&mut buf) {
+        Ok((n, _)) => Some(String::from_utf8_lossy(&buf[..n]).into_owned()),
+        Err(_) => None,
+    }
+}
+
+/// Reads one whole SIP message (framed by Content-Length) from a stream, or
+/// `None` at EOF or timeout.
+pub fn read_message(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Option<String> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    loop {
+        if let Some(end) = find(pending, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    let (n, v) = l.split_once(':')?;
+                    n.trim()
+                        .eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            let total = end + 4 + len;
+            if pending.len() >= total {
+                let msg = String::from_utf8_lossy(&pending[..total]).into_owned();
+                pending.drain(..total);
+                return Some(msg);
+            }
+        }
+        let mut buf = [0u8; 4096];
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Reads until the peer closes the connection (true) or the deadline.
+pub fn closed_by_peer(stream: &mut TcpStream) -> bool {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < DEADLINE {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+pub fn tcp_connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    s.set_nodelay(true).unwrap();
+    s
+}
+
+pub fn tcp_send(stream: &mut TcpStream, data: &[u8]) {
+    stream.write_all(data).unwrap();
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The top Via line of a message.
+pub fn top_via(msg: &str) -> String {
+    msg.lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("via:") || l.starts_with("v:"))
+        .unwrap_or("")
+        .to_string()
+}
+
+pub fn cfg_path(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
