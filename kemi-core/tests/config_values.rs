@@ -330,4 +330,10 @@ fn crlf_line_endings() {
     let cfg = parse_ok("#!KAMAILIO\r\n#!define A 4\r\n#!ifdef A\r\ndebug=A\r\n#!endif\r\nlisten=udp:127.0.0.1:5060\r\n");
     assert_eq!(cfg.debug, 4);
     assert_eq!(cfg.listen.len(), 1);
+    let cfg = parse_ok("listen=udp:127.0.0.1:5060 \\\r\n  tcp:127.0.0.1:5060\r\n");
+    assert_eq!(
+        cfg.listen.len(),
+        2,
+        "an escaped newline continues the listen list"
+    );
 }

@@ -248,6 +248,12 @@ impl Lexer {
                     self.bump();
                     self.pending_space = true;
                 }
+                '\\' if c1 == Some('\r') && self.peek_at(2) == Some('\n') => {
+                    self.bump();
+                    self.bump();
+                    self.bump();
+                    self.pending_space = true;
+                }
                 '#' | '!' if c1 == Some('!') && self.peek_at(2).is_some_and(is_id_start) => {
                     self.directive();
                     self.pending_newline = true;

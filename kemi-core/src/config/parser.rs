@@ -490,7 +490,7 @@ impl<'m> Parser<'m> {
             ErrorKind::Engine,
             format!(
                 "cfgengine \"{name}\": the engine's module is not loaded; put loadmodule \"{}.so\" before cfgengine",
-                mods[0]
+                mods.first().copied().unwrap_or_default()
             ),
         ))
     }
