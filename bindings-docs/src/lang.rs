@@ -333,8 +333,8 @@ pub static ENGINE_X: &[EngineFn] = &[
         ],
         ret: ReturnKind::Int,
         never_returns: false,
-        doc: "Runs a function of the native configuration language by name, with string \
-              arguments, and gives back its integer result (-1 when it cannot be run). \
+        doc: "Runs a function of the native configuration language by name, with string\n\
+              arguments, and gives back its integer result (-1 when it cannot be run).\n\
               Prefer a dedicated KSR function when there is one.",
         langs: &[Lang::Lua, Lang::Python, Lang::JavaScript, Lang::Ruby],
     },
@@ -343,7 +343,7 @@ pub static ENGINE_X: &[EngineFn] = &[
         params: &[],
         ret: ReturnKind::None,
         never_returns: true,
-        doc: "Stops the running script callback at once; the engine treats this as a \
+        doc: "Stops the running script callback at once; the engine treats this as a\n\
               normal end, not as an error.",
         langs: &[Lang::Lua, Lang::JavaScript],
     },

@@ -19,13 +19,16 @@ KSR.ktest = {}
 ---@class KSR.x
 KSR.x = {}
 
----Runs a function of the native configuration language by name, with string arguments, and gives back its integer result (-1 when it cannot be run). Prefer a dedicated KSR function when there is one.
+---Runs a function of the native configuration language by name, with string
+---arguments, and gives back its integer result (-1 when it cannot be run).
+---Prefer a dedicated KSR function when there is one.
 ---@param fname string
 ---@param ... string
 ---@return integer
 KSR.x.modf = function(fname, ...) end
 
----Stops the running script callback at once; the engine treats this as a normal end, not as an error.
+---Stops the running script callback at once; the engine treats this as a
+---normal end, not as an error.
 KSR.x.exit = function() end
 
 ---Marks the message as dropped, then stops the script like `KSR.x.exit()`.

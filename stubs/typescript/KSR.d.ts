@@ -12,11 +12,14 @@ declare namespace KSR {
     /** Functions of the JavaScript engine itself. */
     namespace x {
         /**
-         * Runs a function of the native configuration language by name, with string arguments, and gives back its integer result (-1 when it cannot be run). Prefer a dedicated KSR function when there is one.
+         * Runs a function of the native configuration language by name, with string
+         * arguments, and gives back its integer result (-1 when it cannot be run).
+         * Prefer a dedicated KSR function when there is one.
          */
         function modf(fname: string, ...params: string[]): number;
         /**
-         * Stops the running script callback at once; the engine treats this as a normal end, not as an error.
+         * Stops the running script callback at once; the engine treats this as a
+         * normal end, not as an error.
          */
         function exit(): never;
         /**

@@ -80,7 +80,7 @@ fn annotations(groups: &[Group]) -> String {
     if !groups.iter().any(|g| g.name == "x") {
         s.push_str("---Functions of the Lua engine itself.\n---@class KSR.x\nKSR.x = {}\n\n");
         for f in ENGINE_X.iter().filter(|f| f.has(L)) {
-            let _ = writeln!(s, "---{}", f.doc);
+            doc_comment(&mut s, "", f.doc);
             let mut names = Vec::new();
             for p in f.params {
                 if p.rest {
@@ -107,8 +107,9 @@ fn luacheck(groups: &[Group]) -> String {
          -- misspelt KSR function is reported. Use it as\n\
          --   luacheck --config stubs/lua/ksr_luacheck.lua script.lua\n\
          -- Scripts define their callbacks (ksr_request_route, ...) as globals at the\n\
-         -- top level, which is therefore allowed.\n\n\
-         allow_defined_top = true\n\nread_globals = {\n  KSR = {\n    fields = {\n",
+         -- top level for the engine to call, so defining globals there is allowed and\n\
+         -- not reported as unused (warning 131).\n\n\
+         allow_defined_top = true\nignore = { \"131\" }\n\nread_globals = {\n  KSR = {\n    fields = {\n",
     );
     for g in groups.iter().filter(|g| g.name.is_empty()) {
         for e in &g.exports {

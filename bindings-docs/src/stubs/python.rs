@@ -125,10 +125,10 @@ fn engine_x() -> String {
         };
         let _ = writeln!(
             s,
-            "def {}({}) -> {ret}:\n    \"\"\"{}\"\"\"\n    ...\n",
+            "def {}({}) -> {ret}:\n    \"\"\"\n    {}\n    \"\"\"\n    ...\n",
             f.name,
             params.join(", "),
-            docstring(f.doc)
+            docstring(&doc_lines(f.doc).join("\n    "))
         );
     }
     s

@@ -3,6 +3,10 @@
 """KSR.x: functions of the Python engine itself."""
 
 def modf(fname: str, *params: str) -> int:
-    """Runs a function of the native configuration language by name, with string arguments, and gives back its integer result (-1 when it cannot be run). Prefer a dedicated KSR function when there is one."""
+    """
+    Runs a function of the native configuration language by name, with string
+    arguments, and gives back its integer result (-1 when it cannot be run).
+    Prefer a dedicated KSR function when there is one.
+    """
     ...
 
