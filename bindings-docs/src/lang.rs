@@ -153,6 +153,11 @@ impl Lang {
         }
     }
 
+    /// The doc line added where a function had to be renamed with [`Lang::ident`].
+    pub fn renamed_note(name: &str) -> String {
+        format!("Called `{name}` by scripts; renamed here because `{name}` is a reserved word.")
+    }
+
     /// Whether `name` can be written as a plain field/function name.
     pub fn is_plain_name(self, name: &str) -> bool {
         let mut chars = name.chars();

@@ -262,3 +262,72 @@ fn rbs_accepts_signatures_of_every_kamailio_export() {
     let (ok, out) = rbs_validate(&stubs);
     assert!(ok, "rbs rejected the Kamailio-wide ksr.rbs:\n{out}");
 }
+
+// ---- Awkward names and doc text ----
+
+use kemi_core::export::Param;
+use kemi_core::{Export, ParamKind, ReturnKind, Submodule};
+
+/// Reserved words as parameter and function names, and doc text full of
+/// the comment and string delimiters of the four languages.
+static AWKWARD: Submodule = Submodule {
+    name: "awkward",
+    doc: "Doc with \"\"\" and */ and ]] and --[[ and #{x} and a \\ backslash.",
+    exports: &[
+        Export {
+            module: "awkward",
+            name: "delete",
+            ret: ReturnKind::Xval,
+            params: &[
+                Param {
+                    name: "end",
+                    kind: ParamKind::Str,
+                },
+                Param {
+                    name: "function",
+                    kind: ParamKind::Int,
+                },
+                Param {
+                    name: "class",
+                    kind: ParamKind::Long,
+                },
+                Param {
+                    name: "from",
+                    kind: ParamKind::Str,
+                },
+            ],
+            doc: "Ends with a backslash \\\nHas \"\"\"triple quotes\"\"\", a */ comment end,\n\
+                  a ]] long-bracket end, a --[[ long comment and #{interpolation}.",
+            file: file!(),
+            line: line!(),
+            call: dummy,
+        },
+        Export {
+            module: "awkward",
+            name: "end",
+            ret: ReturnKind::None,
+            params: &[],
+            doc: "",
+            file: file!(),
+            line: line!(),
+            call: dummy,
+        },
+    ],
+};
+
+#[test]
+fn every_tool_accepts_stubs_with_awkward_names_and_docs() {
+    let dir = temp_dir("awkward");
+    let mut subs = test_submodules();
+    subs.push(&AWKWARD);
+    let stubs = write_stubs(&subs, &dir);
+
+    let (ok, out) = mypy(&stubs, &dir, &["-p", "KSR"]);
+    assert!(ok, "mypy:\n{out}");
+    let (ok, out) = tsc(&stubs, &dir, &[]);
+    assert!(ok, "tsc:\n{out}");
+    let (ok, out) = lua_stub_ok(&stubs);
+    assert!(ok, "lua/luacheck:\n{out}");
+    let (ok, out) = rbs_validate(&stubs);
+    assert!(ok, "rbs:\n{out}");
+}

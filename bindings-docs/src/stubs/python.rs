@@ -92,6 +92,9 @@ fn function(s: &mut String, e: &Export) {
         doc.push(String::new());
     }
     doc.push(format!("Kamailio signature: ``{}``", e.signature()));
+    if P.ident(e.name) != e.name {
+        doc.push(Lang::renamed_note(e.name));
+    }
     let _ = writeln!(s, "    \"\"\"");
     for line in doc {
         if line.is_empty() {

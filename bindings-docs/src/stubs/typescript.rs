@@ -76,12 +76,17 @@ fn jsdoc(s: &mut String, indent: &str, lines: &[&str]) {
 }
 
 fn function(s: &mut String, indent: &str, e: &Export) {
+    let name = T.ident(e.name);
     let mut lines = doc_lines(e.doc);
     let signature = format!("Kamailio signature: `{}`", e.signature());
+    let note = Lang::renamed_note(e.name);
     if !lines.is_empty() {
         lines.push("");
     }
     lines.push(&signature);
+    if name != e.name {
+        lines.push(&note);
+    }
     jsdoc(s, indent, &lines);
     let params: Vec<String> = e
         .params
@@ -90,8 +95,7 @@ fn function(s: &mut String, indent: &str, e: &Export) {
         .collect();
     let _ = writeln!(
         s,
-        "{indent}function {}({}): {};",
-        e.name,
+        "{indent}function {name}({}): {};",
         params.join(", "),
         T.return_type(e.ret)
     );
