@@ -252,16 +252,27 @@ pub fn group(submodules: &[&'static Submodule]) -> Vec<Group> {
     groups
 }
 
-/// The lines of a doc text, without trailing blanks and without the blank
-/// lines at either end.
+/// The lines of a doc text: common indentation removed (as `///` comments
+/// leave a leading space), trailing blanks and blank lines at either end
+/// dropped.
 pub fn doc_lines(doc: &str) -> Vec<&str> {
     let lines: Vec<&str> = doc.lines().map(str::trim_end).collect();
-    let start = lines.iter().position(|l| !l.trim().is_empty());
-    let end = lines.iter().rposition(|l| !l.trim().is_empty());
-    match (start, end) {
-        (Some(s), Some(e)) => lines[s..=e].to_vec(),
-        _ => Vec::new(),
-    }
+    let start = lines.iter().position(|l| !l.is_empty());
+    let end = lines.iter().rposition(|l| !l.is_empty());
+    let (Some(start), Some(end)) = (start, end) else {
+        return Vec::new();
+    };
+    let lines = &lines[start..=end];
+    let indent = lines
+        .iter()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| if l.is_empty() { l } else { &l[indent..] })
+        .collect()
 }
 
 /// The first sentence-ish line of a doc text, for one-line summaries.
@@ -414,8 +425,10 @@ mod tests {
         let doc = "\n  First line\n  continues.\n\n  Second paragraph.  \n\n";
         assert_eq!(
             doc_lines(doc),
-            vec!["  First line", "  continues.", "", "  Second paragraph."]
+            vec!["First line", "continues.", "", "Second paragraph."]
         );
+        assert_eq!(doc_lines(" a\n   b\n\n c"), vec!["a", "  b", "", "c"]);
+        assert!(doc_lines(" \n\t\n").is_empty());
         assert_eq!(summary(doc), "First line continues.");
         assert_eq!(summary(""), "");
     }
