@@ -121,8 +121,9 @@ impl Lang {
     }
 
     /// The type a function returning `kind` has in this language's stubs.
-    /// Only Lua receives xval dictionaries and arrays (as tables); the other
-    /// engines turn them into null, so their xval type leaves them out.
+    /// The registry does not say which xval functions may return a
+    /// dictionary or an array, so every xval type allows for them (with
+    /// untyped contents); scripts must narrow the value before use anyway.
     pub const fn return_type(self, kind: ReturnKind) -> &'static str {
         match (self, kind) {
             (Lang::Lua, ReturnKind::None) => "nil",
@@ -132,15 +133,21 @@ impl Lang {
             (Lang::Python, ReturnKind::None) => "None",
             (Lang::Python, ReturnKind::Int) => "int",
             (Lang::Python, ReturnKind::Bool) => "bool",
-            (Lang::Python, ReturnKind::Xval) => "Optional[Union[int, str]]",
+            (Lang::Python, ReturnKind::Xval) => {
+                "Optional[Union[int, str, Dict[str, Any], List[Any]]]"
+            }
             (Lang::JavaScript, ReturnKind::None) => "void",
             (Lang::JavaScript, ReturnKind::Int) => "number",
             (Lang::JavaScript, ReturnKind::Bool) => "boolean",
-            (Lang::JavaScript, ReturnKind::Xval) => "number | string | null",
+            (Lang::JavaScript, ReturnKind::Xval) => {
+                "number | string | { [key: string]: unknown } | unknown[] | null"
+            }
             (Lang::Ruby, ReturnKind::None) => "void",
             (Lang::Ruby, ReturnKind::Int) => "Integer",
             (Lang::Ruby, ReturnKind::Bool) => "bool",
-            (Lang::Ruby, ReturnKind::Xval) => "(Integer | String | nil)",
+            (Lang::Ruby, ReturnKind::Xval) => {
+                "(Integer | String | Hash[String, untyped] | Array[untyped] | nil)"
+            }
         }
     }
 

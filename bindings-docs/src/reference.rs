@@ -150,8 +150,9 @@ pub fn return_meaning(kind: ReturnKind) -> &'static str {
         ReturnKind::Xval => {
             "a value whose type varies: an integer (long values included), a string, or null \
              when there is nothing to give (`nil` in Lua and Ruby, `None` in Python, `null` in \
-             JavaScript). Where a function returns a dictionary or an array, Lua receives it as \
-             a table; the other languages get null."
+             JavaScript). A few functions can also return a dictionary or an array, which Lua \
+             receives as a table; the stubs of the other languages allow for the matching \
+             dict/list, object/array and Hash/Array."
         }
         ReturnKind::None => "nothing useful; do not test the result.",
     }

@@ -222,8 +222,9 @@ fn stub_types_follow_each_language() {
         assert!(py_init.contains(&format!("from . import {sub} as {sub}")));
     }
     let py_pv = file(&files, "stubs/python/KSR/pv.pyi");
-    assert!(py_pv.contains("from typing import Optional, Union"));
-    assert!(py_pv.contains("def get(name: str) -> Optional[Union[int, str]]:"));
+    assert!(py_pv.contains("from typing import Any, Dict, List, Optional, Union"));
+    assert!(py_pv
+        .contains("def get(name: str) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:"));
     assert!(py_pv.contains("def setl(name: str, value: int) -> bool:"));
     assert!(file(&files, "stubs/python/KSR/x.pyi")
         .contains("def modf(fname: str, *params: str) -> int:"));
@@ -231,7 +232,7 @@ fn stub_types_follow_each_language() {
     let ts = file(&files, "stubs/typescript/KSR.d.ts");
     assert!(ts.contains("declare namespace KSR {"));
     assert!(ts.contains("    function info(msg: string): void;"));
-    assert!(ts.contains("        function get(name: string): number | string | null;"));
+    assert!(ts.contains("        function get(name: string): number | string | { [key: string]: unknown } | unknown[] | null;"));
     assert!(ts.contains("        function exit(): never;"));
 
     let rbs = file(&files, "stubs/ruby/ksr.rbs");
@@ -239,7 +240,7 @@ fn stub_types_follow_each_language() {
     assert!(rbs.contains("  def self.info: (String msg) -> void"));
     assert!(rbs.contains("  module SL\n"));
     assert!(rbs.contains("    def self.sreply: (Integer code, String reason) -> Integer"));
-    assert!(rbs.contains("    def self.get: (String name) -> (Integer | String | nil)"));
+    assert!(rbs.contains("    def self.get: (String name) -> (Integer | String | Hash[String, untyped] | Array[untyped] | nil)"));
     assert!(rbs.contains("  module X\n"));
     assert!(rbs.contains("    # Sends a stateless reply with `code` and `reason`."));
 }

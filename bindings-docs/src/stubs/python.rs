@@ -63,7 +63,7 @@ fn header(doc: &str) -> String {
 
 fn typing_import(exports: &[&Export]) -> String {
     if exports.iter().any(|e| e.ret == ReturnKind::Xval) {
-        "from typing import Optional, Union\n".to_string()
+        "from typing import Any, Dict, List, Optional, Union\n".to_string()
     } else {
         String::new()
     }

@@ -6,7 +6,7 @@ def ksr_request_route
     KSR::SL.sreply(404, "Not Found")
     return
   end
-  KSR::PV.seti("$var(n)", 1) if ruri.is_a?(String) && ruri.start_with?("sip:")
+  KSR::PV.seti("$var(n)", 1) if ruri.to_s.start_with?("sip:")
   KSR::HDR.append("X-Checked: yes\r\n") if KSR::PV.setl("$var(big)", 1 << 40)
   KSR::X.modf("sl_send_reply", "200", "OK")
   KSR::SL.sreply(200, "OK")
