@@ -6,14 +6,340 @@
 ---@class KSR
 KSR = {}
 
+---Logs `text` at debug level.
+---
+---`none KSR.dbg(str text)`
+---@param text string
+KSR.dbg = function(text) end
+
+---Logs `text` at error level.
+---
+---`none KSR.err(str text)`
+---@param text string
+KSR.err = function(text) end
+
+---Logs `text` at info level.
+---
+---`none KSR.info(str text)`
+---@param text string
+KSR.info = function(text) end
+
+---Logs `text` at warning level.
+---
+---`none KSR.warn(str text)`
+---@param text string
+KSR.warn = function(text) end
+
+---Logs `text` at notice level.
+---
+---`none KSR.notice(str text)`
+---@param text string
+KSR.notice = function(text) end
+
+---Logs `text` at critical level.
+---
+---`none KSR.crit(str text)`
+---@param text string
+KSR.crit = function(text) end
+
+---Logs `text` at the level named by `level`: `dbg`, `info`, `notice`,
+---`warn`, `err` or `crit` (any other name logs as an error).
+---
+---`none KSR.log(str level, str text)`
+---@param level string
+---@param text string
+KSR.log = function(level, text) end
+
+---Marks the message to be dropped when the current callback ends. It
+---does not stop the script, and has no effect in the request route,
+---where not relaying is how a request is dropped.
+---
+---`none KSR.set_drop()`
+KSR.set_drop = function() end
+
+---Sets message flag `flag` (0..31). False when out of range.
+---
+---`bool KSR.setflag(int flag)`
+---@param flag integer
+---@return boolean
+KSR.setflag = function(flag) end
+
+---Clears message flag `flag` (0..31). False when out of range.
+---
+---`bool KSR.resetflag(int flag)`
+---@param flag integer
+---@return boolean
+KSR.resetflag = function(flag) end
+
+---True when message flag `flag` is set.
+---
+---`bool KSR.isflagset(int flag)`
+---@param flag integer
+---@return boolean
+KSR.isflagset = function(flag) end
+
+---Sets branch flag `flag` on the first branch.
+---
+---`bool KSR.setbflag(int flag)`
+---@param flag integer
+---@return boolean
+KSR.setbflag = function(flag) end
+
+---Clears branch flag `flag` on the first branch.
+---
+---`bool KSR.resetbflag(int flag)`
+---@param flag integer
+---@return boolean
+KSR.resetbflag = function(flag) end
+
+---True when branch flag `flag` is set on the first branch.
+---
+---`bool KSR.isbflagset(int flag)`
+---@param flag integer
+---@return boolean
+KSR.isbflagset = function(flag) end
+
+---Sets branch flag `flag` on branch number `branch`.
+---
+---`bool KSR.setbiflag(int flag, int branch)`
+---@param flag integer
+---@param branch integer
+---@return boolean
+KSR.setbiflag = function(flag, branch) end
+
+---Clears branch flag `flag` on branch number `branch`.
+---
+---`bool KSR.resetbiflag(int flag, int branch)`
+---@param flag integer
+---@param branch integer
+---@return boolean
+KSR.resetbiflag = function(flag, branch) end
+
+---True when branch flag `flag` is set on branch number `branch`.
+---
+---`bool KSR.isbiflagset(int flag, int branch)`
+---@param flag integer
+---@param branch integer
+---@return boolean
+KSR.isbiflagset = function(flag, branch) end
+
+---Sets script flag `flag`. Script flags start cleared in every callback.
+---
+---`bool KSR.setsflag(int flag)`
+---@param flag integer
+---@return boolean
+KSR.setsflag = function(flag) end
+
+---Clears script flag `flag`.
+---
+---`bool KSR.resetsflag(int flag)`
+---@param flag integer
+---@return boolean
+KSR.resetsflag = function(flag) end
+
+---True when script flag `flag` is set.
+---
+---`bool KSR.issflagset(int flag)`
+---@param flag integer
+---@return boolean
+KSR.issflagset = function(flag) end
+
+---Sets the destination URI (`$du`): where the request is sent,
+---whatever its Request-URI says.
+---
+---`bool KSR.setdsturi(str uri)`
+---@param uri string
+---@return boolean
+KSR.setdsturi = function(uri) end
+
+---Clears the destination URI (`$du`).
+---
+---`bool KSR.resetdsturi()`
+---@return boolean
+KSR.resetdsturi = function() end
+
+---True when a non-empty destination URI (`$du`) is set.
+---
+---`bool KSR.isdsturiset()`
+---@return boolean
+KSR.isdsturiset = function() end
+
+---Answers to the request's source port and records it in the top Via's
+---`rport` (RFC 3581), as if the client had asked for it.
+---
+---`bool KSR.force_rport()`
+---@return boolean
+KSR.force_rport = function() end
+
+---Adds `rport` to the Via this proxy puts on the request it forwards.
+---
+---`bool KSR.add_local_rport()`
+---@return boolean
+KSR.add_local_rport = function() end
+
+---Closes the TCP connection once the forwarded request is sent.
+---
+---`bool KSR.set_forward_close()`
+---@return boolean
+KSR.set_forward_close = function() end
+
+---Forwards only over an existing TCP connection, never opening one.
+---
+---`bool KSR.set_forward_no_connect()`
+---@return boolean
+KSR.set_forward_no_connect = function() end
+
+---Closes the TCP connection once the reply is sent.
+---
+---`bool KSR.set_reply_close()`
+---@return boolean
+KSR.set_reply_close = function() end
+
+---Sends replies only over an existing TCP connection.
+---
+---`bool KSR.set_reply_no_connect()`
+---@return boolean
+KSR.set_reply_no_connect = function() end
+
+---The current `debug=` level of the config.
+---
+---`int KSR.get_debug()`
+---@return integer
+KSR.get_debug = function() end
+
+---Pseudo-variables: get, set and test `$...` values by name.
 ---@class KSR.pv
 KSR.pv = {}
 
+---Header fields: test, read, add and remove headers of the message.
 ---@class KSR.hdr
 KSR.hdr = {}
 
+---Test exports: one per parameter and return kind, plus context access,
+---a long signature and a renamed export.
 ---@class KSR.ktest
 KSR.ktest = {}
+
+---Returns `n` unchanged (an int result: >0 true, <0 false, 0 stops the script).
+---
+---`int KSR.ktest.ret_int(int n)`
+---@param n integer
+---@return integer
+KSR.ktest.ret_int = function(n) end
+
+---Returns whether `n` is positive.
+---
+---`bool KSR.ktest.ret_bool(int n)`
+---@param n integer
+---@return boolean
+KSR.ktest.ret_bool = function(n) end
+
+---Returns nothing.
+---
+---`none KSR.ktest.ret_none()`
+KSR.ktest.ret_none = function() end
+
+---Returns `n` as an int xval.
+---
+---`xval KSR.ktest.xval_int(int n)`
+---@param n integer
+---@return integer|string|table|nil
+KSR.ktest.xval_int = function(n) end
+
+---Returns `n` as a long xval.
+---
+---`xval KSR.ktest.xval_long(long n)`
+---@param n integer
+---@return integer|string|table|nil
+KSR.ktest.xval_long = function(n) end
+
+---Returns `s` as a string xval.
+---
+---`xval KSR.ktest.xval_str(str s)`
+---@param s string
+---@return integer|string|table|nil
+KSR.ktest.xval_str = function(s) end
+
+---Returns null (`nil`, `None`, `null`).
+---
+---`xval KSR.ktest.xval_null()`
+---@return integer|string|table|nil
+KSR.ktest.xval_null = function() end
+
+---Returns `{"name": name, "n": n}`, keys in that order.
+---
+---`xval KSR.ktest.xval_dict(str name, int n)`
+---@param name string
+---@param n integer
+---@return integer|string|table|nil
+KSR.ktest.xval_dict = function(name, n) end
+
+---Returns `[1, 2, ..., n]` (empty for `n < 1`).
+---
+---`xval KSR.ktest.xval_array(int n)`
+---@param n integer
+---@return integer|string|table|nil
+KSR.ktest.xval_array = function(n) end
+
+---Joins two strings.
+---
+---`xval KSR.ktest.concat(str a, str b)`
+---@param a string
+---@param b string
+---@return integer|string|table|nil
+KSR.ktest.concat = function(a, b) end
+
+---Adds two longs.
+---
+---`xval KSR.ktest.sum_long(long a, long b)`
+---@param a integer
+---@param b integer
+---@return integer|string|table|nil
+KSR.ktest.sum_long = function(a, b) end
+
+---Takes eight parameters of mixed kinds and describes them, to prove
+---there is no limit on the parameter count.
+---
+---`xval KSR.ktest.many(int a, long b, str c, int d, str e, long f, str g, int h)`
+---@param a integer
+---@param b integer
+---@param c string
+---@param d integer
+---@param e string
+---@param f integer
+---@param g string
+---@param h integer
+---@return integer|string|table|nil
+KSR.ktest.many = function(a, b, c, d, e, f, g, h) end
+
+---Sets message flag `flag` (0..31) in the routing context; false
+---when the flag is out of range.
+---
+---`bool KSR.ktest.set_flag_via_ctx(int flag)`
+---@param flag integer
+---@return boolean
+KSR.ktest.set_flag_via_ctx = function(flag) end
+
+---Reads the context without changing it: whether message flag `flag` is set.
+---
+---`bool KSR.ktest.is_flag_set(int flag)`
+---@param flag integer
+---@return boolean
+KSR.ktest.is_flag_set = function(flag) end
+
+---Takes an owned string and returns its length in characters.
+---
+---`int KSR.ktest.owned_len(str s)`
+---@param s string
+---@return integer
+KSR.ktest.owned_len = function(s) end
+
+---Exported under another name: scripts call `KSR.ktest.renamed_echo(s)`.
+---
+---`xval KSR.ktest.renamed_echo(str s)`
+---@param s string
+---@return integer|string|table|nil
+KSR.ktest.renamed_echo = function(s) end
 
 ---Functions of the Lua engine itself.
 ---@class KSR.x

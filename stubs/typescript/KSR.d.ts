@@ -3,11 +3,304 @@
 
 /** The routing API of kemi-proxy. */
 declare namespace KSR {
+    /**
+     * Logs `text` at debug level.
+     *
+     * Kamailio signature: `none KSR.dbg(str text)`
+     */
+    function dbg(text: string): void;
+    /**
+     * Logs `text` at error level.
+     *
+     * Kamailio signature: `none KSR.err(str text)`
+     */
+    function err(text: string): void;
+    /**
+     * Logs `text` at info level.
+     *
+     * Kamailio signature: `none KSR.info(str text)`
+     */
+    function info(text: string): void;
+    /**
+     * Logs `text` at warning level.
+     *
+     * Kamailio signature: `none KSR.warn(str text)`
+     */
+    function warn(text: string): void;
+    /**
+     * Logs `text` at notice level.
+     *
+     * Kamailio signature: `none KSR.notice(str text)`
+     */
+    function notice(text: string): void;
+    /**
+     * Logs `text` at critical level.
+     *
+     * Kamailio signature: `none KSR.crit(str text)`
+     */
+    function crit(text: string): void;
+    /**
+     * Logs `text` at the level named by `level`: `dbg`, `info`, `notice`,
+     * `warn`, `err` or `crit` (any other name logs as an error).
+     *
+     * Kamailio signature: `none KSR.log(str level, str text)`
+     */
+    function log(level: string, text: string): void;
+    /**
+     * Marks the message to be dropped when the current callback ends. It
+     * does not stop the script, and has no effect in the request route,
+     * where not relaying is how a request is dropped.
+     *
+     * Kamailio signature: `none KSR.set_drop()`
+     */
+    function set_drop(): void;
+    /**
+     * Sets message flag `flag` (0..31). False when out of range.
+     *
+     * Kamailio signature: `bool KSR.setflag(int flag)`
+     */
+    function setflag(flag: number): boolean;
+    /**
+     * Clears message flag `flag` (0..31). False when out of range.
+     *
+     * Kamailio signature: `bool KSR.resetflag(int flag)`
+     */
+    function resetflag(flag: number): boolean;
+    /**
+     * True when message flag `flag` is set.
+     *
+     * Kamailio signature: `bool KSR.isflagset(int flag)`
+     */
+    function isflagset(flag: number): boolean;
+    /**
+     * Sets branch flag `flag` on the first branch.
+     *
+     * Kamailio signature: `bool KSR.setbflag(int flag)`
+     */
+    function setbflag(flag: number): boolean;
+    /**
+     * Clears branch flag `flag` on the first branch.
+     *
+     * Kamailio signature: `bool KSR.resetbflag(int flag)`
+     */
+    function resetbflag(flag: number): boolean;
+    /**
+     * True when branch flag `flag` is set on the first branch.
+     *
+     * Kamailio signature: `bool KSR.isbflagset(int flag)`
+     */
+    function isbflagset(flag: number): boolean;
+    /**
+     * Sets branch flag `flag` on branch number `branch`.
+     *
+     * Kamailio signature: `bool KSR.setbiflag(int flag, int branch)`
+     */
+    function setbiflag(flag: number, branch: number): boolean;
+    /**
+     * Clears branch flag `flag` on branch number `branch`.
+     *
+     * Kamailio signature: `bool KSR.resetbiflag(int flag, int branch)`
+     */
+    function resetbiflag(flag: number, branch: number): boolean;
+    /**
+     * True when branch flag `flag` is set on branch number `branch`.
+     *
+     * Kamailio signature: `bool KSR.isbiflagset(int flag, int branch)`
+     */
+    function isbiflagset(flag: number, branch: number): boolean;
+    /**
+     * Sets script flag `flag`. Script flags start cleared in every callback.
+     *
+     * Kamailio signature: `bool KSR.setsflag(int flag)`
+     */
+    function setsflag(flag: number): boolean;
+    /**
+     * Clears script flag `flag`.
+     *
+     * Kamailio signature: `bool KSR.resetsflag(int flag)`
+     */
+    function resetsflag(flag: number): boolean;
+    /**
+     * True when script flag `flag` is set.
+     *
+     * Kamailio signature: `bool KSR.issflagset(int flag)`
+     */
+    function issflagset(flag: number): boolean;
+    /**
+     * Sets the destination URI (`$du`): where the request is sent,
+     * whatever its Request-URI says.
+     *
+     * Kamailio signature: `bool KSR.setdsturi(str uri)`
+     */
+    function setdsturi(uri: string): boolean;
+    /**
+     * Clears the destination URI (`$du`).
+     *
+     * Kamailio signature: `bool KSR.resetdsturi()`
+     */
+    function resetdsturi(): boolean;
+    /**
+     * True when a non-empty destination URI (`$du`) is set.
+     *
+     * Kamailio signature: `bool KSR.isdsturiset()`
+     */
+    function isdsturiset(): boolean;
+    /**
+     * Answers to the request's source port and records it in the top Via's
+     * `rport` (RFC 3581), as if the client had asked for it.
+     *
+     * Kamailio signature: `bool KSR.force_rport()`
+     */
+    function force_rport(): boolean;
+    /**
+     * Adds `rport` to the Via this proxy puts on the request it forwards.
+     *
+     * Kamailio signature: `bool KSR.add_local_rport()`
+     */
+    function add_local_rport(): boolean;
+    /**
+     * Closes the TCP connection once the forwarded request is sent.
+     *
+     * Kamailio signature: `bool KSR.set_forward_close()`
+     */
+    function set_forward_close(): boolean;
+    /**
+     * Forwards only over an existing TCP connection, never opening one.
+     *
+     * Kamailio signature: `bool KSR.set_forward_no_connect()`
+     */
+    function set_forward_no_connect(): boolean;
+    /**
+     * Closes the TCP connection once the reply is sent.
+     *
+     * Kamailio signature: `bool KSR.set_reply_close()`
+     */
+    function set_reply_close(): boolean;
+    /**
+     * Sends replies only over an existing TCP connection.
+     *
+     * Kamailio signature: `bool KSR.set_reply_no_connect()`
+     */
+    function set_reply_no_connect(): boolean;
+    /**
+     * The current `debug=` level of the config.
+     *
+     * Kamailio signature: `int KSR.get_debug()`
+     */
+    function get_debug(): number;
+    /**
+     * Pseudo-variables: get, set and test `$...` values by name.
+     */
     namespace pv {
     }
+    /**
+     * Header fields: test, read, add and remove headers of the message.
+     */
     namespace hdr {
     }
+    /**
+     * Test exports: one per parameter and return kind, plus context access,
+     * a long signature and a renamed export.
+     */
     namespace ktest {
+        /**
+         * Returns `n` unchanged (an int result: >0 true, <0 false, 0 stops the script).
+         *
+         * Kamailio signature: `int KSR.ktest.ret_int(int n)`
+         */
+        function ret_int(n: number): number;
+        /**
+         * Returns whether `n` is positive.
+         *
+         * Kamailio signature: `bool KSR.ktest.ret_bool(int n)`
+         */
+        function ret_bool(n: number): boolean;
+        /**
+         * Returns nothing.
+         *
+         * Kamailio signature: `none KSR.ktest.ret_none()`
+         */
+        function ret_none(): void;
+        /**
+         * Returns `n` as an int xval.
+         *
+         * Kamailio signature: `xval KSR.ktest.xval_int(int n)`
+         */
+        function xval_int(n: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Returns `n` as a long xval.
+         *
+         * Kamailio signature: `xval KSR.ktest.xval_long(long n)`
+         */
+        function xval_long(n: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Returns `s` as a string xval.
+         *
+         * Kamailio signature: `xval KSR.ktest.xval_str(str s)`
+         */
+        function xval_str(s: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Returns null (`nil`, `None`, `null`).
+         *
+         * Kamailio signature: `xval KSR.ktest.xval_null()`
+         */
+        function xval_null(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Returns `{"name": name, "n": n}`, keys in that order.
+         *
+         * Kamailio signature: `xval KSR.ktest.xval_dict(str name, int n)`
+         */
+        function xval_dict(name: string, n: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Returns `[1, 2, ..., n]` (empty for `n < 1`).
+         *
+         * Kamailio signature: `xval KSR.ktest.xval_array(int n)`
+         */
+        function xval_array(n: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Joins two strings.
+         *
+         * Kamailio signature: `xval KSR.ktest.concat(str a, str b)`
+         */
+        function concat(a: string, b: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Adds two longs.
+         *
+         * Kamailio signature: `xval KSR.ktest.sum_long(long a, long b)`
+         */
+        function sum_long(a: number, b: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Takes eight parameters of mixed kinds and describes them, to prove
+         * there is no limit on the parameter count.
+         *
+         * Kamailio signature: `xval KSR.ktest.many(int a, long b, str c, int d, str e, long f, str g, int h)`
+         */
+        function many(a: number, b: number, c: string, d: number, e: string, f: number, g: string, h: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Sets message flag `flag` (0..31) in the routing context; false
+         * when the flag is out of range.
+         *
+         * Kamailio signature: `bool KSR.ktest.set_flag_via_ctx(int flag)`
+         */
+        function set_flag_via_ctx(flag: number): boolean;
+        /**
+         * Reads the context without changing it: whether message flag `flag` is set.
+         *
+         * Kamailio signature: `bool KSR.ktest.is_flag_set(int flag)`
+         */
+        function is_flag_set(flag: number): boolean;
+        /**
+         * Takes an owned string and returns its length in characters.
+         *
+         * Kamailio signature: `int KSR.ktest.owned_len(str s)`
+         */
+        function owned_len(s: string): number;
+        /**
+         * Exported under another name: scripts call `KSR.ktest.renamed_echo(s)`.
+         *
+         * Kamailio signature: `xval KSR.ktest.renamed_echo(str s)`
+         */
+        function renamed_echo(s: string): number | string | { [key: string]: unknown } | unknown[] | null;
     }
     /** Functions of the JavaScript engine itself. */
     namespace x {

@@ -7,3 +7,248 @@ from . import ktest as ktest
 from . import pv as pv
 from . import x as x
 
+def dbg(text: str) -> None:
+    """
+    Logs `text` at debug level.
+
+    Kamailio signature: ``none KSR.dbg(str text)``
+    """
+    ...
+
+def err(text: str) -> None:
+    """
+    Logs `text` at error level.
+
+    Kamailio signature: ``none KSR.err(str text)``
+    """
+    ...
+
+def info(text: str) -> None:
+    """
+    Logs `text` at info level.
+
+    Kamailio signature: ``none KSR.info(str text)``
+    """
+    ...
+
+def warn(text: str) -> None:
+    """
+    Logs `text` at warning level.
+
+    Kamailio signature: ``none KSR.warn(str text)``
+    """
+    ...
+
+def notice(text: str) -> None:
+    """
+    Logs `text` at notice level.
+
+    Kamailio signature: ``none KSR.notice(str text)``
+    """
+    ...
+
+def crit(text: str) -> None:
+    """
+    Logs `text` at critical level.
+
+    Kamailio signature: ``none KSR.crit(str text)``
+    """
+    ...
+
+def log(level: str, text: str) -> None:
+    """
+    Logs `text` at the level named by `level`: `dbg`, `info`, `notice`,
+    `warn`, `err` or `crit` (any other name logs as an error).
+
+    Kamailio signature: ``none KSR.log(str level, str text)``
+    """
+    ...
+
+def set_drop() -> None:
+    """
+    Marks the message to be dropped when the current callback ends. It
+    does not stop the script, and has no effect in the request route,
+    where not relaying is how a request is dropped.
+
+    Kamailio signature: ``none KSR.set_drop()``
+    """
+    ...
+
+def setflag(flag: int) -> bool:
+    """
+    Sets message flag `flag` (0..31). False when out of range.
+
+    Kamailio signature: ``bool KSR.setflag(int flag)``
+    """
+    ...
+
+def resetflag(flag: int) -> bool:
+    """
+    Clears message flag `flag` (0..31). False when out of range.
+
+    Kamailio signature: ``bool KSR.resetflag(int flag)``
+    """
+    ...
+
+def isflagset(flag: int) -> bool:
+    """
+    True when message flag `flag` is set.
+
+    Kamailio signature: ``bool KSR.isflagset(int flag)``
+    """
+    ...
+
+def setbflag(flag: int) -> bool:
+    """
+    Sets branch flag `flag` on the first branch.
+
+    Kamailio signature: ``bool KSR.setbflag(int flag)``
+    """
+    ...
+
+def resetbflag(flag: int) -> bool:
+    """
+    Clears branch flag `flag` on the first branch.
+
+    Kamailio signature: ``bool KSR.resetbflag(int flag)``
+    """
+    ...
+
+def isbflagset(flag: int) -> bool:
+    """
+    True when branch flag `flag` is set on the first branch.
+
+    Kamailio signature: ``bool KSR.isbflagset(int flag)``
+    """
+    ...
+
+def setbiflag(flag: int, branch: int) -> bool:
+    """
+    Sets branch flag `flag` on branch number `branch`.
+
+    Kamailio signature: ``bool KSR.setbiflag(int flag, int branch)``
+    """
+    ...
+
+def resetbiflag(flag: int, branch: int) -> bool:
+    """
+    Clears branch flag `flag` on branch number `branch`.
+
+    Kamailio signature: ``bool KSR.resetbiflag(int flag, int branch)``
+    """
+    ...
+
+def isbiflagset(flag: int, branch: int) -> bool:
+    """
+    True when branch flag `flag` is set on branch number `branch`.
+
+    Kamailio signature: ``bool KSR.isbiflagset(int flag, int branch)``
+    """
+    ...
+
+def setsflag(flag: int) -> bool:
+    """
+    Sets script flag `flag`. Script flags start cleared in every callback.
+
+    Kamailio signature: ``bool KSR.setsflag(int flag)``
+    """
+    ...
+
+def resetsflag(flag: int) -> bool:
+    """
+    Clears script flag `flag`.
+
+    Kamailio signature: ``bool KSR.resetsflag(int flag)``
+    """
+    ...
+
+def issflagset(flag: int) -> bool:
+    """
+    True when script flag `flag` is set.
+
+    Kamailio signature: ``bool KSR.issflagset(int flag)``
+    """
+    ...
+
+def setdsturi(uri: str) -> bool:
+    """
+    Sets the destination URI (`$du`): where the request is sent,
+    whatever its Request-URI says.
+
+    Kamailio signature: ``bool KSR.setdsturi(str uri)``
+    """
+    ...
+
+def resetdsturi() -> bool:
+    """
+    Clears the destination URI (`$du`).
+
+    Kamailio signature: ``bool KSR.resetdsturi()``
+    """
+    ...
+
+def isdsturiset() -> bool:
+    """
+    True when a non-empty destination URI (`$du`) is set.
+
+    Kamailio signature: ``bool KSR.isdsturiset()``
+    """
+    ...
+
+def force_rport() -> bool:
+    """
+    Answers to the request's source port and records it in the top Via's
+    `rport` (RFC 3581), as if the client had asked for it.
+
+    Kamailio signature: ``bool KSR.force_rport()``
+    """
+    ...
+
+def add_local_rport() -> bool:
+    """
+    Adds `rport` to the Via this proxy puts on the request it forwards.
+
+    Kamailio signature: ``bool KSR.add_local_rport()``
+    """
+    ...
+
+def set_forward_close() -> bool:
+    """
+    Closes the TCP connection once the forwarded request is sent.
+
+    Kamailio signature: ``bool KSR.set_forward_close()``
+    """
+    ...
+
+def set_forward_no_connect() -> bool:
+    """
+    Forwards only over an existing TCP connection, never opening one.
+
+    Kamailio signature: ``bool KSR.set_forward_no_connect()``
+    """
+    ...
+
+def set_reply_close() -> bool:
+    """
+    Closes the TCP connection once the reply is sent.
+
+    Kamailio signature: ``bool KSR.set_reply_close()``
+    """
+    ...
+
+def set_reply_no_connect() -> bool:
+    """
+    Sends replies only over an existing TCP connection.
+
+    Kamailio signature: ``bool KSR.set_reply_no_connect()``
+    """
+    ...
+
+def get_debug() -> int:
+    """
+    The current `debug=` level of the config.
+
+    Kamailio signature: ``int KSR.get_debug()``
+    """
+    ...
+
