@@ -1,43 +1,27 @@
-//! Adding one exported function to a module makes it appear, with no other
+//! Adding one annotated function to a module makes it appear, with no other
 //! edit, in the registry, the reference, the parity table and all four stub
-//! sets. The function is a hand-built descriptor for now; once
-//! `#[kemi_export]` lands this can become an annotated function.
+//! sets. The test compares the proxy's registry with and without a module
+//! whose only function carries `#[kemi_export]`.
 
 mod common;
 
-use common::dummy;
-use kemi_core::export::Param;
-use kemi_core::{Export, ModuleDef, ParamKind, Registry, ReturnKind, Submodule};
+use kemi_core::{kemi_module, Export, ModuleDef, Registry};
 use kemi_docs::{render_all, repo_root, Output};
 
-static EXTRA_SUBMODULE: Submodule = Submodule {
-    name: "extra",
-    doc: "A module added by the test.",
-    exports: &[Export {
-        module: "extra",
-        name: "t_brand_new",
-        ret: ReturnKind::Int,
-        params: &[
-            Param {
-                name: "label",
-                kind: ParamKind::Str,
-            },
-            Param {
-                name: "count",
-                kind: ParamKind::Int,
-            },
-        ],
-        doc: "Does something no module did before.",
-        file: file!(),
-        line: line!(),
-        call: dummy,
-    }],
-};
+/// A module added by the test.
+#[kemi_module(name = "extra")]
+pub mod extra {
+    /// Does something no module did before.
+    #[kemi_export]
+    pub fn t_brand_new(label: &str, count: i32) -> i32 {
+        i32::try_from(label.len()).unwrap_or(i32::MAX).saturating_add(count)
+    }
+}
 
 static EXTRA: ModuleDef = ModuleDef {
     name: "extra",
     summary: "a module added by the test",
-    kemi: Some(&EXTRA_SUBMODULE),
+    kemi: Some(&extra::SUBMODULE),
     params: &[],
 };
 
