@@ -14,7 +14,9 @@ pub mod extra {
     /// Does something no module did before.
     #[kemi_export]
     pub fn t_brand_new(label: &str, count: i32) -> i32 {
-        i32::try_from(label.len()).unwrap_or(i32::MAX).saturating_add(count)
+        i32::try_from(label.len())
+            .unwrap_or(i32::MAX)
+            .saturating_add(count)
     }
 }
 

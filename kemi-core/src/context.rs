@@ -1,10 +1,24 @@
 //! The per-message routing context: what a script's KSR calls read and change
 //! while one message is routed (flags, destination URI, send options, drop and
-//! exit marks), plus a handle on the process-wide [`Runtime`].
+//! exit marks), plus the message itself, how it arrived, and a handle on
+//! the process-wide [`Runtime`].
 
 use std::sync::Arc;
 
+use crate::net::RecvInfo;
 use crate::runtime::Runtime;
+use crate::sip::Message;
+
+/// The message a context holds when there is no real one (script start-up,
+/// tools): KSR calls then work on it instead of failing, as Kamailio's
+/// Python engine does with its "faked" message.
+const FAKED_MESSAGE: &[u8] = b"OPTIONS sip:you@kamailio.org SIP/2.0\r\n\
+Via: SIP/2.0/UDP 127.0.0.1\r\n\
+From: <sip:you@kamailio.org>;tag=notag\r\n\
+To: <sip:you@kamailio.org>;tag=notag\r\n\
+Call-ID: faked-message\r\n\
+CSeq: 1 OPTIONS\r\n\
+Content-Length: 0\r\n\r\n";
 
 /// Branches a request may fork to (Kamailio's default `max_branches`).
 pub const MAX_BRANCHES: usize = 12;
@@ -37,6 +51,16 @@ pub struct SendOptions {
 #[derive(Debug)]
 pub struct Context {
     runtime: Arc<Runtime>,
+    /// The message being routed, as received; changes to it are recorded
+    /// as edits and applied when it is sent.
+    pub msg: Message,
+    /// True for the stand-in message of [`Context::new`].
+    pub faked: bool,
+    /// How the message arrived.
+    pub recv: RecvInfo,
+    /// The new Request-URI (`$ru` after `KSR.seturi()`...); reads of the
+    /// R-URI see it, the received first line is unchanged until sending.
+    pub new_uri: Option<String>,
     pub route: RouteKind,
     /// Message flags (0..31), kept with the transaction.
     pub flags: u32,
@@ -59,9 +83,14 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(runtime: Arc<Runtime>) -> Self {
+    /// A context for `msg`, received as `recv`.
+    pub fn for_message(runtime: Arc<Runtime>, msg: Message, recv: RecvInfo) -> Self {
         Context {
             runtime,
+            msg,
+            faked: false,
+            recv,
+            new_uri: None,
             route: RouteKind::Request,
             flags: 0,
             sflags: 0,
@@ -74,6 +103,36 @@ impl Context {
             drop: false,
             exit: false,
         }
+    }
+
+    /// A context holding a stand-in OPTIONS request, for KSR calls made
+    /// outside any message (script start-up, tools, tests).
+    pub fn new(runtime: Arc<Runtime>) -> Self {
+        let msg = match Message::parse(FAKED_MESSAGE) {
+            Ok(msg) => msg,
+            // The stand-in is a constant the parser's tests cover.
+            Err(e) => unreachable!("the faked message does not parse: {e}"),
+        };
+        let mut ctx = Context::for_message(runtime, msg, RecvInfo::default());
+        ctx.faked = true;
+        ctx
+    }
+
+    /// The Request-URI as the script sees it: the new one if set, else the
+    /// received one (empty for replies).
+    pub fn ruri(&self) -> &str {
+        match &self.new_uri {
+            Some(uri) => uri,
+            None => self.msg.request_uri().unwrap_or(""),
+        }
+    }
+
+    /// Sends `bytes` back to the sender of the message, from the socket it
+    /// arrived on.
+    pub fn reply(&self, bytes: &[u8]) -> std::io::Result<()> {
+        self.runtime
+            .transport()
+            .send(self.recv.proto, Some(self.recv.local), self.recv.src, bytes)
     }
 
     /// The process-wide state this message is routed under.

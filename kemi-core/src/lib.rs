@@ -9,6 +9,7 @@
 //!   the `KSR` object of a running proxy is assembled;
 //! - [`ksr`]: the functions the core itself exports (`KSR.*`, `KSR.pv`, `KSR.hdr`);
 //! - [`context`], [`runtime`]: per-message and process-wide routing state;
+//! - [`net`]: protocols, receive info and the transport seam;
 //! - [`sip`]: the SIP message (lazy parser and recorded edits);
 //! - [`config`]: loading a `kamailio.cfg`.
 
@@ -20,6 +21,7 @@ pub mod context;
 pub mod export;
 pub mod ksr;
 pub mod module;
+pub mod net;
 pub mod registry;
 pub mod runtime;
 pub mod sip;

@@ -1,20 +1,68 @@
-//! Process-wide state shared by every worker: settings from the config that
-//! scripts can read or change at run time.
+//! Process-wide state shared by every worker: the loaded config, the
+//! transport to send with, the sockets the proxy listens on, settings
+//! scripts can change at run time, and per-module shared state.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::config::Config;
+use crate::net::{Capture, Proto, Transport};
 
 /// State shared by all workers of one running proxy.
-#[derive(Debug, Default)]
 pub struct Runtime {
-    /// The config's `debug=` level (Kamailio scale: -3 alert .. 3 debug).
+    /// The config's `debug=` level (Kamailio scale: -5 alert .. 3 debug).
     debug: AtomicI32,
+    config: Config,
+    transport: Arc<dyn Transport>,
+    /// The sockets actually bound (port 0 resolved), for `is_myself`.
+    sockets: RwLock<Vec<(Proto, SocketAddr)>>,
+    /// One value per type, created on first use; see [`Runtime::state`].
+    states: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("debug", &self.debug_level())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime::new(Config::default().debug)
+    }
 }
 
 impl Runtime {
+    /// A runtime with the default config and a transport that only records
+    /// what it is asked to send (tests, tools).
     pub fn new(debug: i32) -> Self {
+        let mut config = Config::default();
+        config.debug = debug;
+        Runtime::with_config(config, Arc::new(Capture::default()))
+    }
+
+    /// The runtime of a proxy running `config`, sending through `transport`.
+    pub fn with_config(config: Config, transport: Arc<dyn Transport>) -> Self {
         Runtime {
-            debug: AtomicI32::new(debug),
+            debug: AtomicI32::new(config.debug),
+            config,
+            transport,
+            sockets: RwLock::new(Vec::new()),
+            states: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn transport(&self) -> &Arc<dyn Transport> {
+        &self.transport
     }
 
     pub fn debug_level(&self) -> i32 {
@@ -23,5 +71,38 @@ impl Runtime {
 
     pub fn set_debug_level(&self, level: i32) {
         self.debug.store(level, Ordering::Relaxed);
+    }
+
+    /// Records the sockets the proxy bound, once they are known.
+    pub fn set_sockets(&self, sockets: Vec<(Proto, SocketAddr)>) {
+        *self.sockets.write().unwrap_or_else(|e| e.into_inner()) = sockets;
+    }
+
+    /// The sockets the proxy listens on.
+    pub fn sockets(&self) -> Vec<(Proto, SocketAddr)> {
+        self.sockets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Shared state of type `T` (a module's tables, counters...), created
+    /// with `T::default()` on first use. Look it up once per worker or per
+    /// call off the hot path; it takes a lock.
+    pub fn state<T: Any + Default + Send + Sync>(&self) -> Arc<T> {
+        let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = states
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()));
+        match Arc::clone(entry).downcast::<T>() {
+            Ok(state) => state,
+            // The map is keyed by the value's own TypeId, so this cannot
+            // happen; rebuild rather than panic if it ever did.
+            Err(_) => {
+                let fresh = Arc::new(T::default());
+                *entry = fresh.clone();
+                fresh
+            }
+        }
     }
 }
