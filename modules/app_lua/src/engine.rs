@@ -4,6 +4,7 @@
 
 use std::ffi::c_int;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use kemi_core::{Context, Registry, Runtime};
@@ -98,12 +99,14 @@ pub enum CallbackOutcome {
 /// One Lua state with `KSR` and the scripts loaded. Not `Send`: build one
 /// per worker thread, on that thread.
 pub struct LuaEngine {
-    // Field order is drop order. The Lua state goes before `slot` and
-    // `scratch`, which its C functions point to (a `__gc` metamethod may
-    // still call KSR functions while the state closes).
+    // Field order is drop order: the Lua state goes before `scratch`, which
+    // the slot points to while scripts load. The slot itself is also kept
+    // in the state's app data, so it lives as long as the state does (the
+    // C functions point to it; a clone of `Lua` may outlive the engine and
+    // a `__gc` metamethod may call KSR functions while the state closes).
     runner: Function,
     lua: Lua,
-    slot: Box<Slot>,
+    slot: Rc<Slot>,
     /// The context KSR calls act on while scripts load (no message is
     /// routed then). Like Python's faked message in Kamailio: calls work,
     /// their effects on message state are discarded.
@@ -137,8 +140,9 @@ impl LuaEngine {
         // real ones `require` LuaRocks C modules.
         // SAFETY: scripts are operator configuration, not untrusted input.
         let lua = unsafe { Lua::unsafe_new() };
-        let slot = Box::new(Slot::new());
-        let slot_ptr = call::light(&*slot as *const Slot);
+        let slot = Rc::new(Slot::new());
+        let slot_ptr = call::light(Rc::as_ptr(&slot));
+        lua.set_app_data(Rc::clone(&slot));
 
         let ksr = build_ksr(&lua, registry, slot_ptr)?;
         let globals = lua.globals();
@@ -312,9 +316,12 @@ impl LuaEngine {
         for path in &self.scripts {
             chunks.push((path.clone(), compile(&self.lua, path)?));
         }
-        let scratch: *mut Context = &mut *self.scratch;
-        let _current = Current::set(&self.slot, scratch);
         for (path, chunk) in chunks {
+            // A fresh scratch context per script: an exit or flags left by
+            // one script must not leak into the next.
+            *self.scratch = Context::new(Arc::clone(self.scratch.runtime()));
+            let scratch: *mut Context = &mut *self.scratch;
+            let _current = Current::set(&self.slot, scratch);
             match self.runner.call::<(bool, Value)>(chunk)? {
                 (true, _) => {}
                 (false, err) => {

@@ -151,3 +151,28 @@ fn one_engine_per_thread_in_parallel() {
         assert_eq!(h.join().unwrap(), u32::MAX);
     }
 }
+
+#[test]
+fn scripts_load_in_order_each_with_a_fresh_scratch_context() {
+    let a = temp_script(
+        "order_a.lua",
+        "function ksr_request_route() KSR.setflag(1) end\n\
+         KSR.setflag(9)\n\
+         KSR.x.exit()\n\
+         not_reached = true\n",
+    );
+    let b = temp_script(
+        "order_b.lua",
+        "function ksr_request_route() KSR.setflag(2) end\n\
+         b_saw_flag_9 = KSR.isflagset(9)\n\
+         b_setflag = KSR.setflag(3)\n",
+    );
+    let mut e = LuaEngine::new(&Registry::new(&[]), &[a, b], CallbackNames::default()).unwrap();
+    let globals = e.lua().globals();
+    assert_eq!(globals.get::<Option<bool>>("not_reached").unwrap(), None);
+    assert!(!globals.get::<bool>("b_saw_flag_9").unwrap());
+    assert!(globals.get::<bool>("b_setflag").unwrap());
+    let mut ctx = context();
+    e.request_route(&mut ctx).unwrap();
+    assert_eq!(ctx.flags, 1 << 2, "the later script's definition wins");
+}
