@@ -3,10 +3,10 @@
 //! copied verbatim. Reads of the message keep seeing the original.
 //!
 //! At serialisation each edit becomes a splice of the original bytes
-//! (`start..end` replaced by some text). Splices are applied in offset order;
-//! at the same offset insertions come before replacements, and a splice that
-//! falls inside a range another one already replaced is dropped (a header
-//! that was removed stays removed, whatever else was recorded for it).
+//! (`start..end` replaced by some text). Splices are applied in offset order
+//! (see `Lump::order` for ties), and a splice that falls inside a range
+//! another one already replaced is dropped (a header that was removed stays
+//! removed, whatever else was recorded for it).
 
 use bytes::Bytes;
 use std::borrow::Cow;
@@ -62,6 +62,47 @@ struct Lump<'a> {
     start: usize,
     end: usize,
     text: Cow<'a, [u8]>,
+    /// New header lines: start them on a new line if the output does not
+    /// end with one (a datagram whose last header line had no CRLF).
+    line: bool,
+    /// Order among lumps at the same offset: 0 changes inside a line (a
+    /// value, the Request-URI, a Via parameter), 1 new header lines, 2
+    /// removed header lines, 3 the body. So a value that ends where a new
+    /// header goes is written first, a header added before a removed one
+    /// survives, and the body comes after every header.
+    order: u8,
+}
+
+impl<'a> Lump<'a> {
+    fn inline(start: usize, end: usize, text: Cow<'a, [u8]>) -> Self {
+        Lump {
+            start,
+            end,
+            text,
+            line: false,
+            order: 0,
+        }
+    }
+
+    fn header(at: usize, text: Vec<u8>) -> Self {
+        Lump {
+            start: at,
+            end: at,
+            text: Cow::Owned(text),
+            line: true,
+            order: 1,
+        }
+    }
+
+    fn remove(start: usize, end: usize) -> Self {
+        Lump {
+            start,
+            end,
+            text: Cow::Borrowed(&[]),
+            line: false,
+            order: 2,
+        }
+    }
 }
 
 fn check_value(v: &str) -> Result<(), EditError> {
@@ -230,13 +271,20 @@ impl Message {
         if !whole {
             lumps.retain(|l| l.start > from && l.end < to);
         }
-        lumps.sort_by_key(|l| (l.start, l.end != l.start));
+        lumps.sort_by_key(|l| (l.start, l.order));
         let mut cursor = from;
+        let mut removed_to = None;
         for l in &lumps {
-            if l.start < cursor {
+            // Inside a replaced range, or a change inside a line that was
+            // removed (at its very end when it had no line end): dropped.
+            if l.start < cursor || (l.order == 0 && removed_to == Some(l.start)) {
                 continue;
             }
+            removed_to = (l.order == 2).then_some(l.end);
             out.extend_from_slice(self.buf.get(cursor..l.start).unwrap_or_default());
+            if l.line && !out.is_empty() && !out.ends_with(b"\n") {
+                out.extend_from_slice(b"\r\n");
+            }
             out.extend_from_slice(&l.text);
             cursor = l.end.max(l.start);
         }
@@ -253,13 +301,9 @@ impl Message {
         }
     }
 
-    /// A new header line at `at`; a preceding CRLF is added when the last
-    /// header line of the original had none.
-    fn header_line(&self, at: usize, name: &str, value: &str) -> Vec<u8> {
+    /// A new header line.
+    fn header_line(name: &str, value: &str) -> Vec<u8> {
         let mut t = Vec::with_capacity(name.len() + value.len() + 6);
-        if at == self.headers_end as usize && !self.last_line_terminated {
-            t.extend_from_slice(b"\r\n");
-        }
         t.extend_from_slice(name.as_bytes());
         t.extend_from_slice(b": ");
         t.extend_from_slice(value.as_bytes());
@@ -278,32 +322,21 @@ impl Message {
             let len = body.len().to_string();
             let mut cls = self.headers_of(HeaderName::ContentLength).map(|h| h.index);
             match cls.next().and_then(|i| self.headers.get(i)) {
-                Some(e) => lumps.push(Lump {
-                    start: e.value.start as usize,
-                    end: e.value.end as usize,
-                    text: Cow::Owned(len.into_bytes()),
-                }),
-                None => {
-                    let at = self.headers_end as usize;
-                    lumps.push(Lump {
-                        start: at,
-                        end: at,
-                        text: Cow::Owned(self.header_line(at, "Content-Length", &len)),
-                    });
-                }
+                Some(e) => lumps.push(Lump::inline(
+                    e.value.start as usize,
+                    e.value.end as usize,
+                    Cow::Owned(len.into_bytes()),
+                )),
+                None => lumps.push(Lump::header(
+                    self.headers_end as usize,
+                    Self::header_line("Content-Length", &len),
+                )),
             }
             for e in cls.filter_map(|i| self.headers.get(i)) {
-                lumps.push(Lump {
-                    start: e.line.start as usize,
-                    end: e.line.end as usize,
-                    text: Cow::Borrowed(&[]),
-                });
+                lumps.push(Lump::remove(e.line.start as usize, e.line.end as usize));
             }
-            let mut text = Vec::with_capacity(body.len() + 4);
+            let mut text = Vec::with_capacity(body.len() + 2);
             if !self.has_empty_line {
-                if !self.last_line_terminated {
-                    text.extend_from_slice(b"\r\n");
-                }
                 text.extend_from_slice(b"\r\n");
             }
             text.extend_from_slice(body);
@@ -311,51 +344,45 @@ impl Message {
                 start: self.body.start as usize,
                 end: self.body.end as usize,
                 text: Cow::Owned(text),
+                line: !self.has_empty_line,
+                order: 3,
             });
         }
         for e in &self.edits {
             match e {
                 Edit::AddHeader { pos, name, value } => {
-                    let at = self.pos_offset(*pos);
-                    lumps.push(Lump {
-                        start: at,
-                        end: at,
-                        text: Cow::Owned(self.header_line(at, name, value)),
-                    });
+                    lumps.push(Lump::header(
+                        self.pos_offset(*pos),
+                        Self::header_line(name, value),
+                    ));
                 }
                 Edit::RemoveHeader(i) => {
                     if let Some(h) = self.headers.get(*i) {
-                        lumps.push(Lump {
-                            start: h.line.start as usize,
-                            end: h.line.end as usize,
-                            text: Cow::Borrowed(&[]),
-                        });
+                        lumps.push(Lump::remove(h.line.start as usize, h.line.end as usize));
                     }
                 }
                 Edit::ReplaceValue { index, value } => {
                     if let Some(h) = self.headers.get(*index) {
-                        lumps.push(Lump {
-                            start: h.value.start as usize,
-                            end: h.value.end as usize,
-                            text: Cow::Borrowed(value.as_bytes()),
-                        });
+                        lumps.push(Lump::inline(
+                            h.value.start as usize,
+                            h.value.end as usize,
+                            Cow::Borrowed(value.as_bytes()),
+                        ));
                     }
                 }
                 Edit::SetRequestUri(uri) => {
                     if let StartLine::Request { uri: span, .. } = &self.start {
-                        lumps.push(Lump {
-                            start: span.start as usize,
-                            end: span.end as usize,
-                            text: Cow::Borrowed(uri.as_bytes()),
-                        });
+                        lumps.push(Lump::inline(
+                            span.start as usize,
+                            span.end as usize,
+                            Cow::Borrowed(uri.as_bytes()),
+                        ));
                     }
                 }
                 Edit::SetBody(_) => {}
-                Edit::Splice { start, end, text } => lumps.push(Lump {
-                    start: *start,
-                    end: *end,
-                    text: Cow::Borrowed(text.as_bytes()),
-                }),
+                Edit::Splice { start, end, text } => {
+                    lumps.push(Lump::inline(*start, *end, Cow::Borrowed(text.as_bytes())))
+                }
             }
         }
         lumps

@@ -82,8 +82,6 @@ pub struct Message {
     pub(crate) body: Span,
     /// False for a datagram whose header section runs to its end.
     pub(crate) has_empty_line: bool,
-    /// False if the last header line has no line end (datagram only).
-    pub(crate) last_line_terminated: bool,
     pub(crate) edits: Vec<Edit>,
 }
 
@@ -156,7 +154,6 @@ impl Message {
             headers_end,
             body_start,
             has_empty_line,
-            last_line_terminated,
         } = idx;
 
         let available = b.len().saturating_sub(body_start);
@@ -180,7 +177,6 @@ impl Message {
             headers_end: Span::new(headers_end, headers_end).start,
             body: Span::new(body_start.min(body_end), body_end),
             has_empty_line,
-            last_line_terminated,
             edits: Vec::new(),
         })
     }
@@ -539,7 +535,6 @@ pub(crate) struct HeaderIndex {
     pub headers_end: usize,
     pub body_start: usize,
     pub has_empty_line: bool,
-    pub last_line_terminated: bool,
 }
 
 /// Indexes the header fields starting at `pos`: one pass, a `memchr` per
@@ -547,7 +542,6 @@ pub(crate) struct HeaderIndex {
 pub(crate) fn index_headers(b: &[u8], mut pos: usize) -> Result<HeaderIndex, ParseError> {
     let mut headers = Vec::with_capacity(24);
     let mut line_no = 2;
-    let mut last_line_terminated = true;
     let (headers_end, body_start, has_empty_line) = loop {
         match b.get(pos) {
             None => break (pos, pos, false),
@@ -585,10 +579,7 @@ pub(crate) fn index_headers(b: &[u8], mut pos: usize) -> Result<HeaderIndex, Par
         let mut search = colon + 1;
         let (value_stop, next) = loop {
             match b.get(search..).and_then(|r| memchr(b'\n', r)) {
-                None => {
-                    last_line_terminated = false;
-                    break (b.len(), b.len());
-                }
+                None => break (b.len(), b.len()),
                 Some(off) => {
                     let nl = search + off;
                     line_no += 1;
@@ -621,7 +612,6 @@ pub(crate) fn index_headers(b: &[u8], mut pos: usize) -> Result<HeaderIndex, Par
         headers_end,
         body_start,
         has_empty_line,
-        last_line_terminated,
     })
 }
 

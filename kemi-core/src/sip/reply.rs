@@ -259,7 +259,6 @@ fn salvage_request(buf: &[u8]) -> Option<Message> {
             end: u32::try_from(end).ok()?,
         },
         has_empty_line: false,
-        last_line_terminated: idx.last_line_terminated,
         edits: Vec::new(),
     })
 }
