@@ -30,6 +30,7 @@
 
 mod call;
 mod engine;
+pub mod testing;
 
 use kemi_core::{ModParam, ModParamKind, ModuleDef};
 
