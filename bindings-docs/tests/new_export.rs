@@ -25,6 +25,7 @@ static EXTRA: ModuleDef = ModuleDef {
     summary: "a module added by the test",
     kemi: Some(&extra::SUBMODULE),
     params: &[],
+    rpc: &[],
 };
 
 fn file<'a>(files: &'a [Output], path: &str) -> &'a str {

@@ -23,6 +23,7 @@ pub mod ksr;
 pub mod module;
 pub mod net;
 pub mod registry;
+pub mod rpc;
 pub mod runtime;
 pub mod sip;
 pub mod xval;

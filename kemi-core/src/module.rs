@@ -2,6 +2,7 @@
 //! submodule (built by `#[kemi_module]`) and its typed `modparam`s.
 
 use crate::export::Export;
+use crate::rpc::RpcMethod;
 
 /// One KSR submodule: `KSR.<name>.*`, or `KSR.*` itself when the name is empty.
 /// `#[kemi_module]` builds this from the annotated functions of a Rust module.
@@ -50,6 +51,8 @@ pub struct ModuleDef {
     /// The module's KSR functions, if it exports any.
     pub kemi: Option<&'static Submodule>,
     pub params: &'static [ModParam],
+    /// RPC methods the module serves (`app_lua.reload`...).
+    pub rpc: &'static [RpcMethod],
 }
 
 impl ModuleDef {

@@ -15,7 +15,7 @@ macro_rules! params {
 
 macro_rules! modules {
     ($($ident:ident = $name:literal [$($p:tt)*];)*) => {
-        $(static $ident: ModuleDef = ModuleDef { name: $name, summary: "", kemi: None, params: params!($($p)*) };)*
+        $(static $ident: ModuleDef = ModuleDef { name: $name, summary: "", kemi: None, params: params!($($p)*), rpc: &[] };)*
         static BASIC: &[&ModuleDef] = &[$(&$ident),*];
     };
 }

@@ -32,6 +32,7 @@ const fn module(name: &'static str, params: &'static [ModParam]) -> ModuleDef {
         summary: "test module",
         kemi: None,
         params,
+        rpc: &[],
     }
 }
 

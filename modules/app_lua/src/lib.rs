@@ -62,4 +62,5 @@ pub static MODULE: ModuleDef = ModuleDef {
             doc: "Bit 1: log every KSR export at debug level when KSR is built (accepted; not yet used).",
         },
     ],
+    rpc: &[],
 };

@@ -94,6 +94,7 @@ static FAULTY: ModuleDef = ModuleDef {
     summary: "panics",
     kemi: Some(&FAULTY_SUB),
     params: &[],
+    rpc: &[],
 };
 
 #[test]

@@ -127,4 +127,5 @@ pub static MODULE: ModuleDef = ModuleDef {
     summary: "exports covering every KEMI parameter and return kind, for tests",
     kemi: Some(&kemi::SUBMODULE),
     params: &[],
+    rpc: &[],
 };
