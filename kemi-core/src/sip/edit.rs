@@ -222,12 +222,10 @@ impl Message {
         {
             return false;
         }
-        let len = self.body().len().to_string();
-        self.edits.push(Edit::AddHeader {
-            pos: HeaderPos::Last,
-            name: "Content-Length".to_owned(),
-            value: len,
-        });
+        // Re-setting the body to itself adds Content-Length, and a later
+        // `set_body` replaces this edit.
+        let body = self.body_bytes();
+        self.edits.push(Edit::SetBody(body));
         true
     }
 
