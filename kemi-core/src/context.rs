@@ -80,6 +80,12 @@ pub struct Context {
     pub drop: bool,
     /// Set by `KSR.x.exit()`/`drop()`: the callback stops here.
     pub exit: bool,
+    /// Per-message pseudo-variable stores: `$avp`, `$xavp`, `$xavu`,
+    /// `$xavi`, `$ruid`.
+    pub pv: crate::pv::PvState,
+    /// Header lines (each ending in CRLF) that `KSR.hdr.append_to_reply`
+    /// queued for the replies this proxy builds for the message.
+    pub reply_headers: String,
 }
 
 impl Context {
@@ -102,6 +108,8 @@ impl Context {
             reply_send: SendOptions::default(),
             drop: false,
             exit: false,
+            pv: crate::pv::PvState::default(),
+            reply_headers: String::new(),
         }
     }
 

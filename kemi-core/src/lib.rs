@@ -22,6 +22,7 @@ pub mod export;
 pub mod ksr;
 pub mod module;
 pub mod net;
+pub mod pv;
 pub mod registry;
 pub mod rpc;
 pub mod runtime;
