@@ -91,6 +91,12 @@ pub struct Context {
     /// The reply a module chose when a check failed (code, reason), for
     /// functions that send it later (`KSR.sanity.sanity_reply()`).
     pub error_reply: Option<(u16, String)>,
+    /// Per-message pseudo-variable stores: `$avp`, `$xavp`, `$xavu`,
+    /// `$xavi`, `$ruid`.
+    pub pv: crate::pv::PvState,
+    /// Header lines (each ending in CRLF) that `KSR.hdr.append_to_reply`
+    /// queued for the replies this proxy builds for the message.
+    pub reply_headers: String,
 }
 
 impl Context {
@@ -117,6 +123,8 @@ impl Context {
             advertised_port: None,
             tcp_alias_port: None,
             error_reply: None,
+            pv: crate::pv::PvState::default(),
+            reply_headers: String::new(),
         }
     }
 

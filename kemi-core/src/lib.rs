@@ -24,6 +24,7 @@ pub mod ksr;
 pub mod module;
 pub mod myself;
 pub mod net;
+pub mod pv;
 pub mod registry;
 pub mod rpc;
 pub mod runtime;
