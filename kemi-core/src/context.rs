@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use crate::net::RecvInfo;
+use std::net::SocketAddr;
+
+use crate::net::{Proto, RecvInfo};
 use crate::runtime::Runtime;
 use crate::sip::Message;
 
@@ -45,6 +47,57 @@ pub struct SendOptions {
     pub close: bool,
     /// Only reuse an existing connection, never open one.
     pub no_connect: bool,
+}
+
+/// A local socket picked by the script (`KSR.corex.set_send_socket`...):
+/// the protocol and address it is bound to, and its `name` from the config
+/// if it has one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocketRef {
+    pub proto: Proto,
+    pub addr: SocketAddr,
+    pub name: Option<String>,
+}
+
+impl SocketRef {
+    /// Kamailio's socket string: `proto:ip:port`, IPv6 in brackets.
+    pub fn to_socket_string(&self) -> String {
+        format!("{}:{}", self.proto.name(), self.addr)
+    }
+}
+
+/// One extra destination of the request (Kamailio's destination set),
+/// added by `KSR.corex.append_branch*` and forked to by tm alongside the
+/// R-URI.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Branch {
+    /// The branch's Request-URI.
+    pub uri: String,
+    /// Where to send it instead of the URI's host (the branch's `$du`).
+    pub dst_uri: Option<String>,
+    /// Path vector (RFC 3327) to turn into Route headers.
+    pub path: Option<String>,
+    /// q-value in thousandths (0..=1000); `None` when unspecified.
+    pub q: Option<u16>,
+    /// Branch flags.
+    pub flags: u32,
+    /// The local socket to send the branch from.
+    pub socket: Option<SocketRef>,
+}
+
+/// Per-message requests about the Via header the proxy adds (corex's
+/// `via_add_srvid`, `via_add_xavp_params`...). The sending path honours
+/// them once it supports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ViaOptions {
+    /// Add the `srvid` parameter (the server id).
+    pub add_srvid: bool,
+    /// Add the parameters held in the `via_xavp_params` xavp.
+    pub add_xavp_params: bool,
+    /// Take Via fields (host, port...) from the `via_fields` xavp.
+    pub use_xavp_fields: bool,
+    /// Add the `via_xavp_params` parameters to the Via of local replies.
+    pub reply_add_xavp_params: bool,
 }
 
 /// Per-message state. One is built for every message a worker routes.
@@ -97,6 +150,13 @@ pub struct Context {
     /// Header lines (each ending in CRLF) that `KSR.hdr.append_to_reply`
     /// queued for the replies this proxy builds for the message.
     pub reply_headers: String,
+    /// Destinations added besides the R-URI (`append_branch`), in order.
+    pub branches: Vec<Branch>,
+    /// Extended flags (0..63), `KSR.corex.setxflag`.
+    pub xflags: u64,
+    /// The local socket to send the message from (`$fs`), if forced.
+    pub send_socket: Option<SocketRef>,
+    pub via_options: ViaOptions,
 }
 
 impl Context {
@@ -125,6 +185,10 @@ impl Context {
             error_reply: None,
             pv: crate::pv::PvState::default(),
             reply_headers: String::new(),
+            branches: Vec::new(),
+            xflags: 0,
+            send_socket: None,
+            via_options: ViaOptions::default(),
         }
     }
 

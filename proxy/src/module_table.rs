@@ -9,6 +9,8 @@ pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_app_lua::MODULE,
     &kemi_mod_xlog::MODULE,
     &kemi_mod_pv::MODULE,
+    &kemi_mod_kemix::MODULE,
+    &kemi_mod_siputils::MODULE,
 ];
 
 /// Finds a compiled-in module by the name `loadmodule` uses.
