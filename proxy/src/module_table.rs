@@ -9,6 +9,7 @@ pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_app_lua::MODULE,
     &kemi_mod_kemix::MODULE,
     &kemi_mod_siputils::MODULE,
+    &kemi_mod_corex::MODULE,
 ];
 
 /// Finds a compiled-in module by the name `loadmodule` uses.
