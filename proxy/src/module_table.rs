@@ -11,6 +11,7 @@ pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_pv::MODULE,
     &kemi_mod_kemix::MODULE,
     &kemi_mod_siputils::MODULE,
+    &kemi_mod_corex::MODULE,
 ];
 
 /// Finds a compiled-in module by the name `loadmodule` uses.
