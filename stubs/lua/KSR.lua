@@ -201,6 +201,410 @@ KSR.set_reply_close = function() end
 ---@return boolean
 KSR.set_reply_no_connect = function() end
 
+---True when `uri` names this proxy: a `sip:`/`sips:` URI is checked by
+---host, port and transport against the listening sockets and the
+---aliases; any other text is taken as a host (optionally `host:port`).
+---
+---`bool KSR.is_myself(str uri)`
+---@param uri string
+---@return boolean
+KSR.is_myself = function(uri) end
+
+---True when the Request-URI (the rewritten one if set) is this proxy.
+---False for replies.
+---
+---`bool KSR.is_myself_ruri()`
+---@return boolean
+KSR.is_myself_ruri = function() end
+
+---True when the destination URI (`$du`) is set and is this proxy.
+---
+---`bool KSR.is_myself_duri()`
+---@return boolean
+KSR.is_myself_duri = function() end
+
+---True when the next hop (`$du` if set, else the Request-URI) is this
+---proxy.
+---
+---`bool KSR.is_myself_nhuri()`
+---@return boolean
+KSR.is_myself_nhuri = function() end
+
+---True when the From URI is this proxy.
+---
+---`bool KSR.is_myself_furi()`
+---@return boolean
+KSR.is_myself_furi = function() end
+
+---True when the To URI is this proxy.
+---
+---`bool KSR.is_myself_turi()`
+---@return boolean
+KSR.is_myself_turi = function() end
+
+---True when the source of the message (its address, port and
+---transport) is one of this proxy's sockets: it looped back.
+---
+---`bool KSR.is_myself_suri()`
+---@return boolean
+KSR.is_myself_suri = function() end
+
+---True when the source IP address is one of this proxy's, whatever
+---the port.
+---
+---`bool KSR.is_myself_srcip()`
+---@return boolean
+KSR.is_myself_srcip = function() end
+
+---Replaces the Request-URI (`$ru`). False when `uri` is not a valid URI.
+---
+---`bool KSR.seturi(str uri)`
+---@param uri string
+---@return boolean
+KSR.seturi = function(uri) end
+
+---Replaces the user part of the Request-URI; an empty `user` removes
+---it. The password, port and parameters are kept.
+---
+---`bool KSR.setuser(str user)`
+---@param user string
+---@return boolean
+KSR.setuser = function(user) end
+
+---Replaces the host part of the Request-URI (the port is kept).
+---
+---`bool KSR.sethost(str host)`
+---@param host string
+---@return boolean
+KSR.sethost = function(host) end
+
+---True when the method is `vmethod` (any case). `vmethod` may also be
+---a `|`-separated list of standard methods (`"INVITE|BYE"`), true when
+---any matches; an unknown name in a list makes it false. Replies are
+---tested on their CSeq method.
+---
+---`bool KSR.is_method(str vmethod)`
+---@param vmethod string
+---@return boolean
+KSR.is_method = function(vmethod) end
+
+---True when the method is one of the letters of `vmethod`: I INVITE,
+---A ACK, B BYE, C CANCEL, M MESSAGE, R REGISTER, E PRACK, P PUBLISH,
+---S SUBSCRIBE, N NOTIFY, O OPTIONS, F REFER, U UPDATE, K KDMQ, G GET,
+---T POST, V PUT, D DELETE (any case).
+---
+---`bool KSR.is_method_in(str vmethod)`
+---@param vmethod string
+---@return boolean
+KSR.is_method_in = function(vmethod) end
+
+---Forwards the request statelessly to `$du` if set, else to the
+---Request-URI, with this proxy's Via on top. 1 when sent, -1 on error.
+---
+---`int KSR.forward()`
+---@return integer
+KSR.forward = function() end
+
+---Forwards the request statelessly to `vuri` (an empty one works like
+---`KSR.forward()`). 1 when sent, -1 on error.
+---
+---`int KSR.forward_uri(str vuri)`
+---@param vuri string
+---@return integer
+KSR.forward_uri = function(vuri) end
+
+---Advertises `addr` instead of the socket address in what this proxy
+---adds to this message (its Via). 1 when set, 0 for an empty address.
+---
+---`int KSR.set_advertised_address(str addr)`
+---@param addr string
+---@return integer
+KSR.set_advertised_address = function(addr) end
+
+---Advertises `port` with the address above. 1 when set, 0 when it is
+---not a port number.
+---
+---`int KSR.set_advertised_port(str port)`
+---@param port string
+---@return integer
+KSR.set_advertised_port = function(port) end
+
+---For a message received over a stream (TCP, TLS, WS, WSS): lets the
+---connection also stand for the sender's `port`, so requests to it
+---reuse the connection. 1 when recorded, 0 otherwise.
+---
+---`int KSR.add_tcp_alias(int port)`
+---@param port integer
+---@return integer
+KSR.add_tcp_alias = function(port) end
+
+---Like `KSR.add_tcp_alias()` with the port of the top Via's sent-by.
+---
+---`int KSR.add_tcp_alias_via()`
+---@return integer
+KSR.add_tcp_alias_via = function() end
+
+---True for INVITE (requests: the method; replies: the CSeq method).
+---
+---`bool KSR.is_INVITE()`
+---@return boolean
+KSR.is_INVITE = function() end
+
+---True for ACK.
+---
+---`bool KSR.is_ACK()`
+---@return boolean
+KSR.is_ACK = function() end
+
+---True for BYE.
+---
+---`bool KSR.is_BYE()`
+---@return boolean
+KSR.is_BYE = function() end
+
+---True for CANCEL.
+---
+---`bool KSR.is_CANCEL()`
+---@return boolean
+KSR.is_CANCEL = function() end
+
+---True for REGISTER.
+---
+---`bool KSR.is_REGISTER()`
+---@return boolean
+KSR.is_REGISTER = function() end
+
+---True for OPTIONS.
+---
+---`bool KSR.is_OPTIONS()`
+---@return boolean
+KSR.is_OPTIONS = function() end
+
+---True for SUBSCRIBE.
+---
+---`bool KSR.is_SUBSCRIBE()`
+---@return boolean
+KSR.is_SUBSCRIBE = function() end
+
+---True for PUBLISH.
+---
+---`bool KSR.is_PUBLISH()`
+---@return boolean
+KSR.is_PUBLISH = function() end
+
+---True for NOTIFY.
+---
+---`bool KSR.is_NOTIFY()`
+---@return boolean
+KSR.is_NOTIFY = function() end
+
+---True for REFER.
+---
+---`bool KSR.is_REFER()`
+---@return boolean
+KSR.is_REFER = function() end
+
+---True for INFO.
+---
+---`bool KSR.is_INFO()`
+---@return boolean
+KSR.is_INFO = function() end
+
+---True for UPDATE.
+---
+---`bool KSR.is_UPDATE()`
+---@return boolean
+KSR.is_UPDATE = function() end
+
+---True for PRACK.
+---
+---`bool KSR.is_PRACK()`
+---@return boolean
+KSR.is_PRACK = function() end
+
+---True for MESSAGE.
+---
+---`bool KSR.is_MESSAGE()`
+---@return boolean
+KSR.is_MESSAGE = function() end
+
+---True for KDMQ (Kamailio's distributed message queue).
+---
+---`bool KSR.is_KDMQ()`
+---@return boolean
+KSR.is_KDMQ = function() end
+
+---True for an HTTP GET.
+---
+---`bool KSR.is_GET()`
+---@return boolean
+KSR.is_GET = function() end
+
+---True for an HTTP POST.
+---
+---`bool KSR.is_POST()`
+---@return boolean
+KSR.is_POST = function() end
+
+---True for an HTTP PUT.
+---
+---`bool KSR.is_PUT()`
+---@return boolean
+KSR.is_PUT = function() end
+
+---True for an HTTP DELETE.
+---
+---`bool KSR.is_DELETE()`
+---@return boolean
+KSR.is_DELETE = function() end
+
+---True when the message arrived over UDP.
+---
+---`bool KSR.is_UDP()`
+---@return boolean
+KSR.is_UDP = function() end
+
+---True when the message arrived over plain TCP (not TLS or WS).
+---
+---`bool KSR.is_TCP()`
+---@return boolean
+KSR.is_TCP = function() end
+
+---True when the message arrived over a TCP-based transport: TCP, TLS,
+---WS or WSS.
+---
+---`bool KSR.is_TCPX()`
+---@return boolean
+KSR.is_TCPX = function() end
+
+---True when the message arrived over TLS.
+---
+---`bool KSR.is_TLS()`
+---@return boolean
+KSR.is_TLS = function() end
+
+---True when the message arrived over WebSocket.
+---
+---`bool KSR.is_WS()`
+---@return boolean
+KSR.is_WS = function() end
+
+---True when the message arrived over secure WebSocket.
+---
+---`bool KSR.is_WSS()`
+---@return boolean
+KSR.is_WSS = function() end
+
+---True when the message arrived over WS or WSS.
+---
+---`bool KSR.is_WSX()`
+---@return boolean
+KSR.is_WSX = function() end
+
+---True when the message arrived over SCTP.
+---
+---`bool KSR.is_SCTP()`
+---@return boolean
+KSR.is_SCTP = function() end
+
+---True when the receiving transport is one of the letters of `sproto`:
+---u UDP, t TCP, e TLS, s SCTP, v WS, w WSS (any case).
+---
+---`bool KSR.is_proto(str sproto)`
+---@param sproto string
+---@return boolean
+KSR.is_proto = function(sproto) end
+
+---True when the message arrived on an IPv4 socket.
+---
+---`bool KSR.is_IPv4()`
+---@return boolean
+KSR.is_IPv4 = function() end
+
+---True when the message arrived on an IPv6 socket.
+---
+---`bool KSR.is_IPv6()`
+---@return boolean
+KSR.is_IPv6 = function() end
+
+---True when the message will leave over UDP: for requests per `$du`,
+---else the Request-URI (its `transport`); for replies per the next Via.
+---
+---`bool KSR.to_UDP()`
+---@return boolean
+KSR.to_UDP = function() end
+
+---True when the message will leave over TCP.
+---
+---`bool KSR.to_TCP()`
+---@return boolean
+KSR.to_TCP = function() end
+
+---True when the message will leave over TLS.
+---
+---`bool KSR.to_TLS()`
+---@return boolean
+KSR.to_TLS = function() end
+
+---True when the message will leave over SCTP.
+---
+---`bool KSR.to_SCTP()`
+---@return boolean
+KSR.to_SCTP = function() end
+
+---True when the message will leave over WebSocket.
+---
+---`bool KSR.to_WS()`
+---@return boolean
+KSR.to_WS = function() end
+
+---True when the message will leave over secure WebSocket.
+---
+---`bool KSR.to_WSS()`
+---@return boolean
+KSR.to_WSS = function() end
+
+---True when the message will leave over WS or WSS.
+---
+---`bool KSR.to_WSX()`
+---@return boolean
+KSR.to_WSX = function() end
+
+---True when the next hop's host is an IPv4 address literal.
+---
+---`bool KSR.to_IPv4()`
+---@return boolean
+KSR.to_IPv4 = function() end
+
+---True when the next hop's host is an IPv6 address literal.
+---
+---`bool KSR.to_IPv6()`
+---@return boolean
+KSR.to_IPv6 = function() end
+
+---True when the message came from source port `vport`.
+---
+---`bool KSR.is_src_port(int vport)`
+---@param vport integer
+---@return boolean
+KSR.is_src_port = function(vport) end
+
+---True when the message arrived on local port `vport`.
+---
+---`bool KSR.is_dst_port(int vport)`
+---@param vport integer
+---@return boolean
+KSR.is_dst_port = function(vport) end
+
+---Would run the native `route[name]` block of kamailio.cfg; this proxy
+---has none (routing is all in the script), so it logs and returns -1,
+---Kamailio's code for a missing route.
+---
+---`int KSR.route(str route)`
+---@param route string
+---@return integer
+KSR.route = function(route) end
+
 ---The current `debug=` level of the config.
 ---
 ---`int KSR.get_debug()`
@@ -211,9 +615,240 @@ KSR.get_debug = function() end
 ---@class KSR.pv
 KSR.pv = {}
 
+---The value of the pseudo-variable `pvn` (`"$ru"`, `"$var(x)"`,
+---`"$hdr(X-Foo)"`...): an integer or a string, or nil when it is null
+---or the name is not a valid PV.
+---
+---`xval KSR.pv.get(str pvn)`
+---@param pvn string
+---@return integer|string|table|nil
+KSR.pv.get = function(pvn) end
+
+---Like `get`, but a null value comes back as the string `"<null>"`.
+---
+---`xval KSR.pv.getw(str pvn)`
+---@param pvn string
+---@return integer|string|table|nil
+KSR.pv.getw = function(pvn) end
+
+---Like `get`, but a null value comes back as the empty string.
+---
+---`xval KSR.pv.gete(str pvn)`
+---@param pvn string
+---@return integer|string|table|nil
+KSR.pv.gete = function(pvn) end
+
+---The value of `pvn` as an integer: strings holding a decimal number
+---are converted, anything else (null, text, bad name) gives 0.
+---Values beyond 32 bits are truncated; use `getl` for them.
+---
+---`int KSR.pv.geti(str pvn)`
+---@param pvn string
+---@return integer
+KSR.pv.geti = function(pvn) end
+
+---The value of `pvn` as a 64-bit integer (0 when null or not a number).
+---
+---`xval KSR.pv.getl(str pvn)`
+---@param pvn string
+---@return integer|string|table|nil
+KSR.pv.getl = function(pvn) end
+
+---Like `get`, but gives the integer `xival` when the value is null or
+---the name invalid.
+---
+---`xval KSR.pv.getvn(str pvn, int xival)`
+---@param pvn string
+---@param xival integer
+---@return integer|string|table|nil
+KSR.pv.getvn = function(pvn, xival) end
+
+---Like `get`, but gives the string `xsval` when the value is null or
+---the name invalid.
+---
+---`xval KSR.pv.getvs(str pvn, str xsval)`
+---@param pvn string
+---@param xsval string
+---@return integer|string|table|nil
+KSR.pv.getvs = function(pvn, xsval) end
+
+---Assigns the integer `ival` to `pvn`. False when the name is invalid
+---or the PV cannot take the value (read-only, bad URI part...).
+---
+---`bool KSR.pv.seti(str pvn, int ival)`
+---@param pvn string
+---@param ival integer
+---@return boolean
+KSR.pv.seti = function(pvn, ival) end
+
+---Assigns the 64-bit integer `xval` to `pvn`.
+---
+---`bool KSR.pv.setl(str pvn, long xval)`
+---@param pvn string
+---@param xval integer
+---@return boolean
+KSR.pv.setl = function(pvn, xval) end
+
+---Assigns the string `sval` to `pvn`.
+---
+---`bool KSR.pv.sets(str pvn, str sval)`
+---@param pvn string
+---@param sval string
+---@return boolean
+KSR.pv.sets = function(pvn, sval) end
+
+---Makes `pvn` null: deletes an `$avp`/`$xavp` value, clears `$du`,
+---resets a `$var` to 0...
+---
+---`bool KSR.pv.unset(str pvn)`
+---@param pvn string
+---@return boolean
+KSR.pv.unset = function(pvn) end
+
+---True when `pvn` is null, and also when the name is invalid or the
+---value cannot be read.
+---
+---`bool KSR.pv.is_null(str pvn)`
+---@param pvn string
+---@return boolean
+KSR.pv.is_null = function(pvn) end
+
 ---Header fields: test, read, add and remove headers of the message.
 ---@class KSR.hdr
 KSR.hdr = {}
+
+---Adds the header text `txt` (complete lines ending in CRLF) after the
+---last header. 1, or -1 when the text is not header lines.
+---
+---`int KSR.hdr.append(str txt)`
+---@param txt string
+---@return integer
+KSR.hdr.append = function(txt) end
+
+---Adds `txt` after the first header named `hname`, or after the last
+---header when there is none.
+---
+---`int KSR.hdr.append_after(str txt, str hname)`
+---@param txt string
+---@param hname string
+---@return integer
+KSR.hdr.append_after = function(txt, hname) end
+
+---Adds `txt` before the first header.
+---
+---`int KSR.hdr.insert(str txt)`
+---@param txt string
+---@return integer
+KSR.hdr.insert = function(txt) end
+
+---Adds `txt` before the first header named `hname`, or before the
+---first header when there is none.
+---
+---`int KSR.hdr.insert_before(str txt, str hname)`
+---@param txt string
+---@param hname string
+---@return integer
+KSR.hdr.insert_before = function(txt, hname) end
+
+---Removes every header named `hname` (full and compact forms alike).
+---1 whether or not any was there; -1 for an invalid name.
+---
+---`int KSR.hdr.remove(str hname)`
+---@param hname string
+---@return integer
+KSR.hdr.remove = function(hname) end
+
+---Removes every header named `hrm`, then appends `hadd`.
+---
+---`int KSR.hdr.rmappend(str hrm, str hadd)`
+---@param hrm string
+---@param hadd string
+---@return integer
+KSR.hdr.rmappend = function(hrm, hadd) end
+
+---Removes every header named `hrm`, then inserts `hadd` first.
+---
+---`int KSR.hdr.rminsert(str hrm, str hadd)`
+---@param hrm string
+---@param hadd string
+---@return integer
+KSR.hdr.rminsert = function(hrm, hadd) end
+
+---1 when the message has a header named `hname`, else -1 (an int, not
+---a boolean).
+---
+---`int KSR.hdr.is_present(str hname)`
+---@param hname string
+---@return integer
+KSR.hdr.is_present = function(hname) end
+
+---Queues header text `txt` (lines ending in CRLF) for the replies the
+---proxy itself builds for this message.
+---
+---`int KSR.hdr.append_to_reply(str txt)`
+---@param txt string
+---@return integer
+KSR.hdr.append_to_reply = function(txt) end
+
+---The value of the first header named `hname`, or nil.
+---
+---`xval KSR.hdr.get(str hname)`
+---@param hname string
+---@return integer|string|table|nil
+KSR.hdr.get = function(hname) end
+
+---The value of the first header named `hname`, or `""`.
+---
+---`xval KSR.hdr.gete(str hname)`
+---@param hname string
+---@return integer|string|table|nil
+KSR.hdr.gete = function(hname) end
+
+---The value of the first header named `hname`, or `"<null>"`.
+---
+---`xval KSR.hdr.getw(str hname)`
+---@param hname string
+---@return integer|string|table|nil
+KSR.hdr.getw = function(hname) end
+
+---The value of the `idx`-th header named `hname` (0 first, -1 last),
+---or nil.
+---
+---`xval KSR.hdr.get_idx(str hname, int idx)`
+---@param hname string
+---@param idx integer
+---@return integer|string|table|nil
+KSR.hdr.get_idx = function(hname, idx) end
+
+---As `get_idx`, with `""` when missing.
+---
+---`xval KSR.hdr.gete_idx(str hname, int idx)`
+---@param hname string
+---@param idx integer
+---@return integer|string|table|nil
+KSR.hdr.gete_idx = function(hname, idx) end
+
+---As `get_idx`, with `"<null>"` when missing.
+---
+---`xval KSR.hdr.getw_idx(str hname, int idx)`
+---@param hname string
+---@param idx integer
+---@return integer|string|table|nil
+KSR.hdr.getw_idx = function(hname, idx) end
+
+---Compares the (trimmed) values of the headers named `hname` with
+---`mval`, ignoring case. `op`: `eq`, `ne`, `sw` (starts with), `in`
+---(contains); `re` is not implemented and is always false. `hidx`
+---picks the headers: `f` the first, `l` the last, `a` all must match,
+---`o` at least one. False when no header has the name.
+---
+---`bool KSR.hdr.match_content(str hname, str op, str mval, str hidx)`
+---@param hname string
+---@param op string
+---@param mval string
+---@param hidx string
+---@return boolean
+KSR.hdr.match_content = function(hname, op, mval, hidx) end
 
 ---Test exports: one per parameter and return kind, plus context access,
 ---a long signature and a renamed export.
@@ -340,6 +975,1043 @@ KSR.ktest.owned_len = function(s) end
 ---@param s string
 ---@return integer|string|table|nil
 KSR.ktest.renamed_echo = function(s) end
+
+---Formatted logging: the message text may hold pseudo-variables, which
+---are expanded (null values print as `<null>`).
+---@class KSR.xlog
+KSR.xlog = {}
+
+---Logs the expanded `lmsg` at debug level. Always 1.
+---
+---`int KSR.xlog.xdbg(str lmsg)`
+---@param lmsg string
+---@return integer
+KSR.xlog.xdbg = function(lmsg) end
+
+---Logs the expanded `lmsg` at info level. Always 1.
+---
+---`int KSR.xlog.xinfo(str lmsg)`
+---@param lmsg string
+---@return integer
+KSR.xlog.xinfo = function(lmsg) end
+
+---Logs the expanded `lmsg` at notice level. Always 1.
+---
+---`int KSR.xlog.xnotice(str lmsg)`
+---@param lmsg string
+---@return integer
+KSR.xlog.xnotice = function(lmsg) end
+
+---Logs the expanded `lmsg` at warning level. Always 1.
+---
+---`int KSR.xlog.xwarn(str lmsg)`
+---@param lmsg string
+---@return integer
+KSR.xlog.xwarn = function(lmsg) end
+
+---Logs the expanded `lmsg` at error level. Always 1.
+---
+---`int KSR.xlog.xerr(str lmsg)`
+---@param lmsg string
+---@return integer
+KSR.xlog.xerr = function(lmsg) end
+
+---Logs the expanded `lmsg` at alert level (an error-level line here).
+---Always 1.
+---
+---`int KSR.xlog.xalert(str lmsg)`
+---@param lmsg string
+---@return integer
+KSR.xlog.xalert = function(lmsg) end
+
+---Logs the expanded `lmsg` at critical level (an error-level line
+---here). Always 1.
+---
+---`int KSR.xlog.xcrit(str lmsg)`
+---@param lmsg string
+---@return integer
+KSR.xlog.xcrit = function(lmsg) end
+
+---Logs the expanded `lmsg` at the level named `slevel` (`L_DBG`,
+---`L_INFO`, `L_NOTICE`, `L_WARN`, `L_ERR`, `L_CRIT`, `L_ALERT`,
+---`L_BUG`; the `L_` prefix and case are optional). 1, or -1 for an
+---unknown level.
+---
+---`int KSR.xlog.xlog(str slevel, str lmsg)`
+---@param slevel string
+---@param lmsg string
+---@return integer
+KSR.xlog.xlog = function(slevel, lmsg) end
+
+---As `xlog`, tagging the line with the syslog facility `lfacility`
+---(`LOG_LOCAL0`...); the proxy's logger records it as a field.
+---
+---`int KSR.xlog.xlog_facility(str lfacility, str slevel, str lmsg)`
+---@param lfacility string
+---@param slevel string
+---@param lmsg string
+---@return integer
+KSR.xlog.xlog_facility = function(lfacility, slevel, lmsg) end
+
+---Pseudo-variable stores: script and shared variables, AVPs, XAVPs.
+---@class KSR.pvx
+KSR.pvx = {}
+
+---Getters for message attributes (R-URI, From/To, source and local
+---addresses, body...), config defines and environment variables.
+---@class KSR.kx
+KSR.kx = {}
+
+---The R-URI: the one the script set if any, else the received one;
+---null for replies.
+---
+---`xval KSR.kx.get_ruri()`
+---@return integer|string|table|nil
+KSR.kx.get_ruri = function() end
+
+---The user part of the R-URI (`$rU`); null when it has none.
+---
+---`xval KSR.kx.get_ruser()`
+---@return integer|string|table|nil
+KSR.kx.get_ruser = function() end
+
+---The user part of the R-URI; `"<null>"` when it has none.
+---
+---`xval KSR.kx.getw_ruser()`
+---@return integer|string|table|nil
+KSR.kx.getw_ruser = function() end
+
+---The user part of the R-URI; `""` when it has none.
+---
+---`xval KSR.kx.gete_ruser()`
+---@return integer|string|table|nil
+KSR.kx.gete_ruser = function() end
+
+---The host of the R-URI (`$rd`); null for replies or a bad URI.
+---
+---`xval KSR.kx.get_rhost()`
+---@return integer|string|table|nil
+KSR.kx.get_rhost = function() end
+
+---The host of the R-URI; `"<null>"` when missing.
+---
+---`xval KSR.kx.getw_rhost()`
+---@return integer|string|table|nil
+KSR.kx.getw_rhost = function() end
+
+---The host of the R-URI; `""` when missing.
+---
+---`xval KSR.kx.gete_rhost()`
+---@return integer|string|table|nil
+KSR.kx.gete_rhost = function() end
+
+---The R-URI as received, ignoring changes made by the script (`$ou`);
+---null for replies.
+---
+---`xval KSR.kx.get_ouri()`
+---@return integer|string|table|nil
+KSR.kx.get_ouri = function() end
+
+---The From URI (`$fu`); null if From is missing or does not parse.
+---
+---`xval KSR.kx.get_furi()`
+---@return integer|string|table|nil
+KSR.kx.get_furi = function() end
+
+---The user part of the From URI (`$fU`); null when it has none.
+---
+---`xval KSR.kx.get_fuser()`
+---@return integer|string|table|nil
+KSR.kx.get_fuser = function() end
+
+---The user part of the From URI; `"<null>"` when it has none.
+---
+---`xval KSR.kx.getw_fuser()`
+---@return integer|string|table|nil
+KSR.kx.getw_fuser = function() end
+
+---The user part of the From URI; `""` when it has none.
+---
+---`xval KSR.kx.gete_fuser()`
+---@return integer|string|table|nil
+KSR.kx.gete_fuser = function() end
+
+---The host of the From URI (`$fd`); null when missing.
+---
+---`xval KSR.kx.get_fhost()`
+---@return integer|string|table|nil
+KSR.kx.get_fhost = function() end
+
+---The host of the From URI; `"<null>"` when missing.
+---
+---`xval KSR.kx.getw_fhost()`
+---@return integer|string|table|nil
+KSR.kx.getw_fhost = function() end
+
+---The host of the From URI; `""` when missing.
+---
+---`xval KSR.kx.gete_fhost()`
+---@return integer|string|table|nil
+KSR.kx.gete_fhost = function() end
+
+---The To URI (`$tu`); null if To is missing or does not parse.
+---
+---`xval KSR.kx.get_turi()`
+---@return integer|string|table|nil
+KSR.kx.get_turi = function() end
+
+---The user part of the To URI (`$tU`); null when it has none.
+---
+---`xval KSR.kx.get_tuser()`
+---@return integer|string|table|nil
+KSR.kx.get_tuser = function() end
+
+---The user part of the To URI; `""` when it has none.
+---
+---`xval KSR.kx.gete_tuser()`
+---@return integer|string|table|nil
+KSR.kx.gete_tuser = function() end
+
+---The user part of the To URI; `"<null>"` when it has none.
+---
+---`xval KSR.kx.getw_tuser()`
+---@return integer|string|table|nil
+KSR.kx.getw_tuser = function() end
+
+---The host of the To URI (`$td`); null when missing.
+---
+---`xval KSR.kx.get_thost()`
+---@return integer|string|table|nil
+KSR.kx.get_thost = function() end
+
+---The host of the To URI; `""` when missing.
+---
+---`xval KSR.kx.gete_thost()`
+---@return integer|string|table|nil
+KSR.kx.gete_thost = function() end
+
+---The host of the To URI; `"<null>"` when missing.
+---
+---`xval KSR.kx.getw_thost()`
+---@return integer|string|table|nil
+KSR.kx.getw_thost = function() end
+
+---The destination URI (`$du`); null when not set.
+---
+---`xval KSR.kx.get_duri()`
+---@return integer|string|table|nil
+KSR.kx.get_duri = function() end
+
+---The destination URI; `""` when not set.
+---
+---`xval KSR.kx.gete_duri()`
+---@return integer|string|table|nil
+KSR.kx.gete_duri = function() end
+
+---The destination URI; `"<null>"` when not set.
+---
+---`xval KSR.kx.getw_duri()`
+---@return integer|string|table|nil
+KSR.kx.getw_duri = function() end
+
+---The URI of the first Contact (`$ct` without the name-addr); null
+---without Contact, for `Contact: *`, or if it does not parse.
+---
+---`xval KSR.kx.get_cturi()`
+---@return integer|string|table|nil
+KSR.kx.get_cturi = function() end
+
+---The URI of the first Contact; `""` when there is none.
+---
+---`xval KSR.kx.gete_cturi()`
+---@return integer|string|table|nil
+KSR.kx.gete_cturi = function() end
+
+---The URI of the first Contact; `"<null>"` when there is none.
+---
+---`xval KSR.kx.getw_cturi()`
+---@return integer|string|table|nil
+KSR.kx.getw_cturi = function() end
+
+---The next-hop URI: `$du` if set, else the R-URI; null for replies
+---without `$du`.
+---
+---`xval KSR.kx.get_nhuri()`
+---@return integer|string|table|nil
+KSR.kx.get_nhuri = function() end
+
+---The sender as a SIP URI (`$su`): `sip:ip:port`, with
+---`;transport=...` unless the message came over UDP.
+---
+---`xval KSR.kx.get_srcuri()`
+---@return integer|string|table|nil
+KSR.kx.get_srcuri = function() end
+
+---The sender as a socket string, `proto:ip:port` (`$sas`).
+---
+---`xval KSR.kx.get_srcaddr_sock()`
+---@return integer|string|table|nil
+KSR.kx.get_srcaddr_sock = function() end
+
+---The User-Agent header value (`$ua`); null when missing.
+---
+---`xval KSR.kx.get_ua()`
+---@return integer|string|table|nil
+KSR.kx.get_ua = function() end
+
+---The User-Agent header value; `""` when missing.
+---
+---`xval KSR.kx.gete_ua()`
+---@return integer|string|table|nil
+KSR.kx.gete_ua = function() end
+
+---The User-Agent header value; `"<null>"` when missing.
+---
+---`xval KSR.kx.getw_ua()`
+---@return integer|string|table|nil
+KSR.kx.getw_ua = function() end
+
+---The sender's IP address (`$si`), IPv6 without brackets.
+---
+---`xval KSR.kx.get_srcip()`
+---@return integer|string|table|nil
+KSR.kx.get_srcip = function() end
+
+---The sender's port (`$sp`), as an integer.
+---
+---`xval KSR.kx.get_srcport()`
+---@return integer|string|table|nil
+KSR.kx.get_srcport = function() end
+
+---The forced send socket (`proto:ip:port`, `$fs`); null when none
+---was forced.
+---
+---`xval KSR.kx.get_send_sock()`
+---@return integer|string|table|nil
+KSR.kx.get_send_sock = function() end
+
+---The name of the forced send socket; null when none was forced or
+---it has no name.
+---
+---`xval KSR.kx.get_send_sock_name()`
+---@return integer|string|table|nil
+KSR.kx.get_send_sock_name = function() end
+
+---The port of the forced send socket; 0 when none was forced.
+---
+---`int KSR.kx.get_send_sock_port()`
+---@return integer
+KSR.kx.get_send_sock_port = function() end
+
+---The local IP address the message arrived on (`$Ri`).
+---
+---`xval KSR.kx.get_rcvip()`
+---@return integer|string|table|nil
+KSR.kx.get_rcvip = function() end
+
+---The config name of the socket the message arrived on; null when
+---that socket has no name.
+---
+---`xval KSR.kx.get_rcv_sock_name()`
+---@return integer|string|table|nil
+KSR.kx.get_rcv_sock_name = function() end
+
+---The local port the message arrived on (`$Rp`), as an integer.
+---
+---`xval KSR.kx.get_rcvport()`
+---@return integer|string|table|nil
+KSR.kx.get_rcvport = function() end
+
+---The address advertised for the receiving socket (`advertise` in
+---`listen`), or its IP when it advertises none.
+---
+---`xval KSR.kx.get_rcvadvip()`
+---@return integer|string|table|nil
+KSR.kx.get_rcvadvip = function() end
+
+---The port advertised for the receiving socket, or its real port.
+---
+---`xval KSR.kx.get_rcvadvport()`
+---@return integer|string|table|nil
+KSR.kx.get_rcvadvport = function() end
+
+---The receiving socket as `proto:ip:port`.
+---
+---`xval KSR.kx.get_rcvaddr_sock()`
+---@return integer|string|table|nil
+KSR.kx.get_rcvaddr_sock = function() end
+
+---The transport the message arrived over: `udp`, `tcp`, `tls`,
+---`sctp`, `ws` or `wss` (`$pr`).
+---
+---`xval KSR.kx.get_proto()`
+---@return integer|string|table|nil
+KSR.kx.get_proto = function() end
+
+---Kamailio's number for the arrival transport (1 udp, 2 tcp, 3 tls,
+---4 sctp, 5 ws, 6 wss).
+---
+---`int KSR.kx.get_protoid()`
+---@return integer
+KSR.kx.get_protoid = function() end
+
+---The user name of the credentials (`$au`): from Proxy-Authorization
+---if present, else Authorization, without any `@domain`; null for ACK,
+---CANCEL, replies and requests without credentials.
+---
+---`xval KSR.kx.get_au()`
+---@return integer|string|table|nil
+KSR.kx.get_au = function() end
+
+---The credentials' user name; `"<null>"` when missing.
+---
+---`xval KSR.kx.getw_au()`
+---@return integer|string|table|nil
+KSR.kx.getw_au = function() end
+
+---The credentials' user name; `""` when missing.
+---
+---`xval KSR.kx.gete_au()`
+---@return integer|string|table|nil
+KSR.kx.gete_au = function() end
+
+---The method (`$rm`): the request's, or the CSeq method of a reply.
+---
+---`xval KSR.kx.get_method()`
+---@return integer|string|table|nil
+KSR.kx.get_method = function() end
+
+---The status code of a reply (`$rs`); -1 for requests.
+---
+---`int KSR.kx.get_status()`
+---@return integer
+KSR.kx.get_status = function() end
+
+---The status code of a reply as a string; null for requests.
+---
+---`xval KSR.kx.gets_status()`
+---@return integer|string|table|nil
+KSR.kx.gets_status = function() end
+
+---The message body (`$rb`); null when the message has none.
+---
+---`xval KSR.kx.get_body()`
+---@return integer|string|table|nil
+KSR.kx.get_body = function() end
+
+---The message body; `"<null>"` when the message has none.
+---
+---`xval KSR.kx.getw_body()`
+---@return integer|string|table|nil
+KSR.kx.getw_body = function() end
+
+---The message body; `""` when the message has none.
+---
+---`xval KSR.kx.gete_body()`
+---@return integer|string|table|nil
+KSR.kx.gete_body = function() end
+
+---The body length in bytes (0 without body).
+---
+---`int KSR.kx.get_bodylen()`
+---@return integer
+KSR.kx.get_bodylen = function() end
+
+---The current Unix time in seconds.
+---
+---`int KSR.kx.get_timestamp()`
+---@return integer
+KSR.kx.get_timestamp = function() end
+
+---The Call-ID value (`$ci`); `""` when missing.
+---
+---`xval KSR.kx.get_callid()`
+---@return integer|string|table|nil
+KSR.kx.get_callid = function() end
+
+---The id of the TCP/TLS/WS connection the message came over (`$conid`).
+---The transport layer does not expose connection ids to scripts yet,
+---so this is -1 as for UDP.
+---
+---`int KSR.kx.get_conid()`
+---@return integer
+KSR.kx.get_conid = function() end
+
+---The message as received (`$mb`).
+---
+---`xval KSR.kx.get_msgbuf()`
+---@return integer|string|table|nil
+KSR.kx.get_msgbuf = function() end
+
+---The length of the received message in bytes (`$ml`).
+---
+---`int KSR.kx.get_msglen()`
+---@return integer
+KSR.kx.get_msglen = function() end
+
+---1 for a request, 2 for a reply.
+---
+---`int KSR.kx.get_msgtype()`
+---@return integer
+KSR.kx.get_msgtype = function() end
+
+---The value of the config define `dname` (`#!define`): `""` when it is
+---defined without a value, null when it is not defined.
+---
+---`xval KSR.kx.get_def(str dname)`
+---@param dname string
+---@return integer|string|table|nil
+KSR.kx.get_def = function(dname) end
+
+---The value of the config define `dname` as an integer; 0 when it is
+---undefined, has no value or is not a number.
+---
+---`int KSR.kx.get_defn(str dname)`
+---@param dname string
+---@return integer
+KSR.kx.get_defn = function(dname) end
+
+---True if `dname` is defined in the config (with or without value).
+---
+---`bool KSR.kx.ifdef(str dname)`
+---@param dname string
+---@return boolean
+KSR.kx.ifdef = function(dname) end
+
+---True if `dname` is not defined in the config.
+---
+---`bool KSR.kx.ifndef(str dname)`
+---@param dname string
+---@return boolean
+KSR.kx.ifndef = function(dname) end
+
+---The value of the environment variable `envname`; null when unset
+---(or not valid Unicode).
+---
+---`xval KSR.kx.get_env(str envname)`
+---@param envname string
+---@return integer|string|table|nil
+KSR.kx.get_env = function(envname) end
+
+---The environment variable `envname` as an integer; 0 when unset or
+---not a number.
+---
+---`int KSR.kx.get_envn(str envname)`
+---@param envname string
+---@return integer
+KSR.kx.get_envn = function(envname) end
+
+---SIP checks and helpers: message kind, value syntax, R-URI parameters,
+---URI comparison, OPTIONS replies, Contact encoding.
+---@class KSR.siputils
+KSR.siputils = {}
+
+---1 if the To header has a tag (an in-dialog request), -1 otherwise.
+---
+---`int KSR.siputils.has_totag()`
+---@return integer
+KSR.siputils.has_totag = function() end
+
+---1 for a request, -1 for a reply.
+---
+---`int KSR.siputils.is_request()`
+---@return integer
+KSR.siputils.is_request = function() end
+
+---1 for a reply, -1 for a request.
+---
+---`int KSR.siputils.is_reply()`
+---@return integer
+KSR.siputils.is_reply = function() end
+
+---1: every message routed here is SIP (the parser refuses others).
+---
+---`int KSR.siputils.is_sip()`
+---@return integer
+KSR.siputils.is_sip = function() end
+
+----1: HTTP messages never reach the script (there is no xhttp
+---transport), so the routed message is never HTTP.
+---
+---`int KSR.siputils.is_http()`
+---@return integer
+KSR.siputils.is_http = function() end
+
+---Best-effort guess whether this proxy is the first hop after the
+---sender: see [`is_first_hop_mode`] with mode 0.
+---
+---`int KSR.siputils.is_first_hop()`
+---@return integer
+KSR.siputils.is_first_hop = function() end
+
+---Best-effort guess whether this proxy is the first hop after the
+---original sender: a request must carry a single Via (a reply two,
+---ours and the sender's). Unless bit 1 of `mode` is set, the
+---Record-Route set is checked too: it must be empty, or its entry next
+---to the sender (the only one for a request, the last one for a reply)
+---must be this proxy. 1 if first hop, -1 otherwise.
+---
+---`int KSR.siputils.is_first_hop_mode(int mode)`
+---@param mode integer
+---@return integer
+KSR.siputils.is_first_hop_mode = function(mode) end
+
+---1 if `suri` is a valid URI of a scheme SIP uses (sip, sips, tel,
+---tels, urn), -1 otherwise.
+---
+---`int KSR.siputils.is_uri(str suri)`
+---@param suri string
+---@return integer
+KSR.siputils.is_uri = function(suri) end
+
+---Compares `suser` with the user name of the credentials the auth
+---module has verified. There is no auth module yet, so no credentials
+---are ever verified: -1 with an error log, as Kamailio does when
+---called before authentication.
+---
+---`int KSR.siputils.is_user(str suser)`
+---@param suser string
+---@return integer
+KSR.siputils.is_user = function(suser) end
+
+---1 if the R-URI has parameter `sparam` without a value, -1 otherwise
+---(also when it has the parameter with a value).
+---
+---`int KSR.siputils.uri_param(str sparam)`
+---@param sparam string
+---@return integer
+KSR.siputils.uri_param = function(sparam) end
+
+---1 if the R-URI has parameter `sparam` with value `svalue`
+---(case-sensitive), -1 otherwise.
+---
+---`int KSR.siputils.uri_param_value(str sparam, str svalue)`
+---@param sparam string
+---@param svalue string
+---@return integer
+KSR.siputils.uri_param_value = function(sparam, svalue) end
+
+---1 if the R-URI has parameter `sparam`, with or without a value.
+---
+---`int KSR.siputils.uri_param_any(str sparam)`
+---@param sparam string
+---@return integer
+KSR.siputils.uri_param_any = function(sparam) end
+
+---Removes every `sparam` parameter from the R-URI (the new R-URI is
+---what forwarding uses). 1 also when there was none; -1 if the R-URI
+---does not parse or this is a reply.
+---
+---`int KSR.siputils.uri_param_rm(str sparam)`
+---@param sparam string
+---@return integer
+KSR.siputils.uri_param_rm = function(sparam) end
+
+---1 if `tval` is a telephone number: an optional `+` followed by
+---digits (the first one not 0 after `+`); -2 otherwise.
+---
+---`int KSR.siputils.is_tel_number(str tval)`
+---@param tval string
+---@return integer
+KSR.siputils.is_tel_number = function(tval) end
+
+---1 if `tval` is made of decimal digits only; -2 otherwise (or empty).
+---
+---`int KSR.siputils.is_numeric(str tval)`
+---@param tval string
+---@return integer
+KSR.siputils.is_numeric = function(tval) end
+
+---1 if `tval` is made of ASCII letters and digits only; -2 otherwise.
+---
+---`int KSR.siputils.is_alphanum(str tval)`
+---@param tval string
+---@return integer
+KSR.siputils.is_alphanum = function(tval) end
+
+---1 if `tval` is made of ASCII letters, digits and characters of
+---`eset`; -2 otherwise.
+---
+---`int KSR.siputils.is_alphanumex(str tval, str eset)`
+---@param tval string
+---@param eset string
+---@return integer
+KSR.siputils.is_alphanumex = function(tval, eset) end
+
+---Answers an OPTIONS request addressed to this server (R-URI without
+---a user) with 200 OK, advertising Allow, Accept, Accept-Encoding,
+---Accept-Language and Supported (the last four from modparams, left
+---out when empty). -1 for other requests or if the reply cannot be
+---built or sent; 1 when sent.
+---
+---`int KSR.siputils.options_reply()`
+---@return integer
+KSR.siputils.options_reply = function() end
+
+---Rewrites each Contact URI `sip:user:pass@host:port;transport=p` as
+---`sip:<eprefix>*user*pass*host*port*p@<eaddr>` (other URI parameters
+---kept), so a NATed contact can be routed through `eaddr` and restored
+---with `decode_contact`. 1 on success, -1 without Contact or on a bad
+---one.
+---
+---`int KSR.siputils.encode_contact(str eprefix, str eaddr)`
+---@param eprefix string
+---@param eaddr string
+---@return integer
+KSR.siputils.encode_contact = function(eprefix, eaddr) end
+
+---Restores an R-URI made by `encode_contact` (the user part holds the
+---original fields); the decoded URI becomes the new R-URI. 1 on
+---success, -1 if the R-URI is not encoded or does not parse.
+---
+---`int KSR.siputils.decode_contact()`
+---@return integer
+KSR.siputils.decode_contact = function() end
+
+---Restores the Contact URIs made by `encode_contact`; URIs that are
+---not encoded are left as they are. 1 on success, -1 without Contact
+---or on a bad one.
+---
+---`int KSR.siputils.decode_contact_header()`
+---@return integer
+KSR.siputils.decode_contact_header = function() end
+
+---Replaces each Contact URI by `saddr` with a parameter `nparam`
+---holding the original URI in base64url, for `contact_param_decode`
+---to restore. `saddr` must be a SIP URI. 1 on success, -1 otherwise.
+---
+---`int KSR.siputils.contact_param_encode(str nparam, str saddr)`
+---@param nparam string
+---@param saddr string
+---@return integer
+KSR.siputils.contact_param_encode = function(nparam, saddr) end
+
+---Like `contact_param_encode`, with the sender's address added to the
+---encoded URI as `;alias=ip~port~protoid` first, so the decoded URI
+---leads back through the NAT binding.
+---
+---`int KSR.siputils.contact_param_encode_alias(str nparam, str saddr)`
+---@param nparam string
+---@param saddr string
+---@return integer
+KSR.siputils.contact_param_encode_alias = function(nparam, saddr) end
+
+---Replaces each Contact URI that has parameter `nparam` by the URI
+---encoded in it (base64url); others are left alone. 1 on success, -1
+---without Contact, on a bad one, or on a value that does not decode.
+---
+---`int KSR.siputils.contact_param_decode(str nparam)`
+---@param nparam string
+---@return integer
+KSR.siputils.contact_param_decode = function(nparam) end
+
+---Makes the URI encoded in R-URI parameter `nparam` the new R-URI.
+---1 on success; -1 if the parameter is missing or does not decode.
+---
+---`int KSR.siputils.contact_param_decode_ruri(str nparam)`
+---@param nparam string
+---@return integer
+KSR.siputils.contact_param_decode_ruri = function(nparam) end
+
+---Removes parameter `nparam` from every Contact URI. 1 on success, -1
+---without Contact or on a bad one.
+---
+---`int KSR.siputils.contact_param_rm(str nparam)`
+---@param nparam string
+---@return integer
+KSR.siputils.contact_param_rm = function(nparam) end
+
+---1 if a Contact URI has parameter `nparam`, -1 otherwise.
+---
+---`int KSR.siputils.contact_param_check(str nparam)`
+---@param nparam string
+---@return integer
+KSR.siputils.contact_param_check = function(nparam) end
+
+---Checks the Date header against the clock: 1 if it is at most
+---`tdiff` seconds old; -1 if there is no Date or it does not parse,
+----3 if it is older.
+---
+---`int KSR.siputils.hdr_date_check(int tdiff)`
+---@param tdiff integer
+---@return integer
+KSR.siputils.hdr_date_check = function(tdiff) end
+
+---Compares two URIs with the rules of RFC 3261 19.1.4 (case-sensitive
+---user, case-insensitive host, ports and the transport/user/ttl/
+---method/maddr parameters must agree, other parameters only when both
+---have them). 1 if they match, -1 if not, -2 if one does not parse.
+---
+---`int KSR.siputils.cmp_uri(str uri1, str uri2)`
+---@param uri1 string
+---@param uri2 string
+---@return integer
+KSR.siputils.cmp_uri = function(uri1, uri2) end
+
+---Compares two URIs as addresses of record: user (case-sensitive),
+---host (case-insensitive) and port (an absent port is the scheme's
+---default). 1 if they match, -1 if not, -2 if one does not parse.
+---
+---`int KSR.siputils.cmp_aor(str uri1, str uri2)`
+---@param uri1 string
+---@param uri2 string
+---@return integer
+KSR.siputils.cmp_aor = function(uri1, uri2) end
+
+---1 if the two strings name the same header (case-insensitively, a
+---compact form matching its full name: `f` and `From`), -1 otherwise.
+---
+---`int KSR.siputils.cmp_hdr_name(str shname1, str shname2)`
+---@param shname1 string
+---@param shname2 string
+---@return integer
+KSR.siputils.cmp_hdr_name = function(shname1, shname2) end
+
+---Whether the R-URI is a GRUU (RFC 5627): 1 for a public GRUU (`gr`
+---parameter with a value), 2 for a temporary one (`gr` without value),
+----1 if it is not a GRUU or does not parse.
+---
+---`int KSR.siputils.is_gruu()`
+---@return integer
+KSR.siputils.is_gruu = function() end
+
+---Appends `;param` (`name` or `name=value`) to the R-URI's parameters;
+---it becomes the new R-URI. 1 on success (also for an empty `param`,
+---which changes nothing); -1 for replies or a bad R-URI.
+---
+---`int KSR.siputils.add_uri_param(str param)`
+---@param param string
+---@return integer
+KSR.siputils.add_uri_param = function(param) end
+
+---Parses every header field the core knows the grammar of (Via,
+---From, To, CSeq, Contact, Route...). 1 if all parse, -1 otherwise.
+---
+---`int KSR.siputils.sip_parse_headers()`
+---@return integer
+KSR.siputils.sip_parse_headers = function() end
+
+---Core extensions: branches, extended flags, socket selection, raw
+---sends, files, message checks.
+---@class KSR.corex
+KSR.corex = {}
+
+---Moves the current R-URI (with `$du`, branch flags and forced
+---socket) into the destination set for parallel forking; those
+---attributes are then cleared. 1 on success, -1 if the set is full.
+---
+---`int KSR.corex.append_branch()`
+---@return integer
+KSR.corex.append_branch = function() end
+
+---Adds a branch to `uri` (an empty `uri` means the R-URI, as in
+---`append_branch`). 1 on success, -1 if the set is full.
+---
+---`int KSR.corex.append_branch_uri(str uri)`
+---@param uri string
+---@return integer
+KSR.corex.append_branch_uri = function(uri) end
+
+---Adds a branch to `uri` with q-value `q` (`"0.5"`, `"1"`...). 1 on
+---success, -1 if the set is full or `q` is not in 0..1.
+---
+---`int KSR.corex.append_branch_uri_q(str uri, str q)`
+---@param uri string
+---@param q string
+---@return integer
+KSR.corex.append_branch_uri_q = function(uri, q) end
+
+---Sets extended flag `fval` (0..63). 1, or -1 out of range.
+---
+---`int KSR.corex.setxflag(int fval)`
+---@param fval integer
+---@return integer
+KSR.corex.setxflag = function(fval) end
+
+---Clears extended flag `fval` (0..63). 1, or -1 out of range.
+---
+---`int KSR.corex.resetxflag(int fval)`
+---@param fval integer
+---@return integer
+KSR.corex.resetxflag = function(fval) end
+
+---1 if extended flag `fval` is set, -1 if not or out of range.
+---
+---`int KSR.corex.isxflagset(int fval)`
+---@param fval integer
+---@return integer
+KSR.corex.isxflagset = function(fval) end
+
+---Forces the local socket to send from, given as `[proto:]ip[:port]`;
+---an empty string clears it. 1 on success, -1 if it does not parse or
+---is not one of this proxy's sockets.
+---
+---`int KSR.corex.set_send_socket(str ssock)`
+---@param ssock string
+---@return integer
+KSR.corex.set_send_socket = function(ssock) end
+
+---Forces the local socket to send from by its config `name`. 1 on
+---success, -1 if no socket has that name.
+---
+---`int KSR.corex.set_send_socket_name(str ssock)`
+---@param ssock string
+---@return integer
+KSR.corex.set_send_socket_name = function(ssock) end
+
+---Makes the message look received on another local socket
+---(`[proto:]ip[:port]`): later sends from "the receiving socket" and
+---`$Ri`/`$Rp` use it. 1 on success, -1 if it is not a local socket.
+---
+---`int KSR.corex.set_recv_socket(str ssock)`
+---@param ssock string
+---@return integer
+KSR.corex.set_recv_socket = function(ssock) end
+
+---Like `set_recv_socket`, naming the socket by its config `name`.
+---
+---`int KSR.corex.set_recv_socket_name(str ssock)`
+---@param ssock string
+---@return integer
+KSR.corex.set_recv_socket_name = function(ssock) end
+
+---Replaces the source address of the message (`$si`/`$sp`) with
+---`[proto:]ip:port`; the protocol is not changed. 1 on success, -1 if
+---it does not parse or has no port.
+---
+---`int KSR.corex.set_source_address(str saddr)`
+---@param saddr string
+---@return integer
+KSR.corex.set_source_address = function(saddr) end
+
+---Asks for the `srvid` parameter in the Via this proxy adds (non-zero
+---`fval`) or not. Recorded in the context; the sending path does not
+---add the parameter yet. Always 1.
+---
+---`int KSR.corex.via_add_srvid(int fval)`
+---@param fval integer
+---@return integer
+KSR.corex.via_add_srvid = function(fval) end
+
+---Asks for the `via_xavp_params` xavp's fields as parameters of the
+---added Via. Recorded only: there is no xavp store here yet. Always 1.
+---
+---`int KSR.corex.via_add_xavp_params(int fval)`
+---@param fval integer
+---@return integer
+KSR.corex.via_add_xavp_params = function(fval) end
+
+---Asks for Via fields taken from the `via_fields` xavp. Recorded
+---only: there is no xavp store here yet. Always 1.
+---
+---`int KSR.corex.via_use_xavp_fields(int fval)`
+---@param fval integer
+---@return integer
+KSR.corex.via_use_xavp_fields = function(fval) end
+
+---Asks for the `via_xavp_params` parameters in the Via of local
+---replies. Recorded only, as `via_add_xavp_params`. Always 1.
+---
+---`int KSR.corex.via_reply_add_xavp_params(int fval)`
+---@param fval integer
+---@return integer
+KSR.corex.via_reply_add_xavp_params = function(fval) end
+
+---1 if the R-URI has a user part, -1 otherwise (and for replies).
+---
+---`int KSR.corex.has_ruri_user()`
+---@return integer
+KSR.corex.has_ruri_user = function() end
+
+---1 if the message has a User-Agent header, -1 otherwise.
+---
+---`int KSR.corex.has_user_agent()`
+---@return integer
+KSR.corex.has_user_agent = function() end
+
+---Sends `data` as is to the address of SIP URI `uri` (host, port,
+---`transport` parameter; names are resolved), from a socket the
+---transport picks. 1 if sent, -1 otherwise.
+---
+---`int KSR.corex.send_data(str uri, str data)`
+---@param uri string
+---@param data string
+---@return integer
+KSR.corex.send_data = function(uri, data) end
+
+---Sends `data` to the address of `uri` from local socket `sock`
+---(`proto:ip:port`, or a socket name); the socket's protocol is used.
+---1 if sent, -1 otherwise.
+---
+---`int KSR.corex.sendx(str uri, str sock, str data)`
+---@param uri string
+---@param sock string
+---@param data string
+---@return integer
+KSR.corex.sendx = function(uri, sock, data) end
+
+---1 if the message is the stand-in one KSR calls get outside any
+---real message (start-up, timers), -1 otherwise.
+---
+---`int KSR.corex.is_faked_msg()`
+---@return integer
+KSR.corex.is_faked_msg = function() end
+
+---The content of file `fname` as a string (invalid UTF-8 replaced);
+---null if it cannot be read.
+---
+---`xval KSR.corex.file_read(str fname)`
+---@param fname string
+---@return integer|string|table|nil
+KSR.corex.file_read = function(fname) end
+
+---Writes `fdata` to file `fname`, replacing its content. 1 on
+---success, -1 otherwise.
+---
+---`int KSR.corex.file_write(str fname, str fdata)`
+---@param fname string
+---@param fdata string
+---@return integer
+KSR.corex.file_write = function(fname, fdata) end
+
+---1 if a listening socket has the config name `sockname`, -1
+---otherwise.
+---
+---`int KSR.corex.is_socket_name(str sockname)`
+---@param sockname string
+---@return integer
+KSR.corex.is_socket_name = function(sockname) end
+
+---Would send the request statelessly through a new transaction with
+---only this proxy's Via. That needs tm, which is not available: -1
+---with an error log.
+---
+---`int KSR.corex.forward_uac()`
+---@return integer
+KSR.corex.forward_uac = function() end
+
+---`forward_uac` for branch `bindex`: needs tm, so -1 with a log.
+---
+---`int KSR.corex.forward_uac_branch(int bindex)`
+---@param bindex integer
+---@return integer
+KSR.corex.forward_uac_branch = function(bindex) end
+
+---`forward_uac` to URI `vuri`: needs tm, so -1 with a log.
+---
+---`int KSR.corex.forward_uac_uri(str vuri)`
+---@param vuri string
+---@return integer
+KSR.corex.forward_uac_uri = function(vuri) end
+
+---`forward_uac` to URI `vuri` for branch `bindex`: needs tm, so -1
+---with a log.
+---
+---`int KSR.corex.forward_uac_uri_branch(str vuri, int bindex)`
+---@param vuri string
+---@param bindex integer
+---@return integer
+KSR.corex.forward_uac_uri_branch = function(vuri, bindex) end
 
 ---Functions of the Lua engine itself.
 ---@class KSR.x

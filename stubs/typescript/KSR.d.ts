@@ -183,6 +183,396 @@ declare namespace KSR {
      */
     function set_reply_no_connect(): boolean;
     /**
+     * True when `uri` names this proxy: a `sip:`/`sips:` URI is checked by
+     * host, port and transport against the listening sockets and the
+     * aliases; any other text is taken as a host (optionally `host:port`).
+     *
+     * Kamailio signature: `bool KSR.is_myself(str uri)`
+     */
+    function is_myself(uri: string): boolean;
+    /**
+     * True when the Request-URI (the rewritten one if set) is this proxy.
+     * False for replies.
+     *
+     * Kamailio signature: `bool KSR.is_myself_ruri()`
+     */
+    function is_myself_ruri(): boolean;
+    /**
+     * True when the destination URI (`$du`) is set and is this proxy.
+     *
+     * Kamailio signature: `bool KSR.is_myself_duri()`
+     */
+    function is_myself_duri(): boolean;
+    /**
+     * True when the next hop (`$du` if set, else the Request-URI) is this
+     * proxy.
+     *
+     * Kamailio signature: `bool KSR.is_myself_nhuri()`
+     */
+    function is_myself_nhuri(): boolean;
+    /**
+     * True when the From URI is this proxy.
+     *
+     * Kamailio signature: `bool KSR.is_myself_furi()`
+     */
+    function is_myself_furi(): boolean;
+    /**
+     * True when the To URI is this proxy.
+     *
+     * Kamailio signature: `bool KSR.is_myself_turi()`
+     */
+    function is_myself_turi(): boolean;
+    /**
+     * True when the source of the message (its address, port and
+     * transport) is one of this proxy's sockets: it looped back.
+     *
+     * Kamailio signature: `bool KSR.is_myself_suri()`
+     */
+    function is_myself_suri(): boolean;
+    /**
+     * True when the source IP address is one of this proxy's, whatever
+     * the port.
+     *
+     * Kamailio signature: `bool KSR.is_myself_srcip()`
+     */
+    function is_myself_srcip(): boolean;
+    /**
+     * Replaces the Request-URI (`$ru`). False when `uri` is not a valid URI.
+     *
+     * Kamailio signature: `bool KSR.seturi(str uri)`
+     */
+    function seturi(uri: string): boolean;
+    /**
+     * Replaces the user part of the Request-URI; an empty `user` removes
+     * it. The password, port and parameters are kept.
+     *
+     * Kamailio signature: `bool KSR.setuser(str user)`
+     */
+    function setuser(user: string): boolean;
+    /**
+     * Replaces the host part of the Request-URI (the port is kept).
+     *
+     * Kamailio signature: `bool KSR.sethost(str host)`
+     */
+    function sethost(host: string): boolean;
+    /**
+     * True when the method is `vmethod` (any case). `vmethod` may also be
+     * a `|`-separated list of standard methods (`"INVITE|BYE"`), true when
+     * any matches; an unknown name in a list makes it false. Replies are
+     * tested on their CSeq method.
+     *
+     * Kamailio signature: `bool KSR.is_method(str vmethod)`
+     */
+    function is_method(vmethod: string): boolean;
+    /**
+     * True when the method is one of the letters of `vmethod`: I INVITE,
+     * A ACK, B BYE, C CANCEL, M MESSAGE, R REGISTER, E PRACK, P PUBLISH,
+     * S SUBSCRIBE, N NOTIFY, O OPTIONS, F REFER, U UPDATE, K KDMQ, G GET,
+     * T POST, V PUT, D DELETE (any case).
+     *
+     * Kamailio signature: `bool KSR.is_method_in(str vmethod)`
+     */
+    function is_method_in(vmethod: string): boolean;
+    /**
+     * Forwards the request statelessly to `$du` if set, else to the
+     * Request-URI, with this proxy's Via on top. 1 when sent, -1 on error.
+     *
+     * Kamailio signature: `int KSR.forward()`
+     */
+    function forward(): number;
+    /**
+     * Forwards the request statelessly to `vuri` (an empty one works like
+     * `KSR.forward()`). 1 when sent, -1 on error.
+     *
+     * Kamailio signature: `int KSR.forward_uri(str vuri)`
+     */
+    function forward_uri(vuri: string): number;
+    /**
+     * Advertises `addr` instead of the socket address in what this proxy
+     * adds to this message (its Via). 1 when set, 0 for an empty address.
+     *
+     * Kamailio signature: `int KSR.set_advertised_address(str addr)`
+     */
+    function set_advertised_address(addr: string): number;
+    /**
+     * Advertises `port` with the address above. 1 when set, 0 when it is
+     * not a port number.
+     *
+     * Kamailio signature: `int KSR.set_advertised_port(str port)`
+     */
+    function set_advertised_port(port: string): number;
+    /**
+     * For a message received over a stream (TCP, TLS, WS, WSS): lets the
+     * connection also stand for the sender's `port`, so requests to it
+     * reuse the connection. 1 when recorded, 0 otherwise.
+     *
+     * Kamailio signature: `int KSR.add_tcp_alias(int port)`
+     */
+    function add_tcp_alias(port: number): number;
+    /**
+     * Like `KSR.add_tcp_alias()` with the port of the top Via's sent-by.
+     *
+     * Kamailio signature: `int KSR.add_tcp_alias_via()`
+     */
+    function add_tcp_alias_via(): number;
+    /**
+     * True for INVITE (requests: the method; replies: the CSeq method).
+     *
+     * Kamailio signature: `bool KSR.is_INVITE()`
+     */
+    function is_INVITE(): boolean;
+    /**
+     * True for ACK.
+     *
+     * Kamailio signature: `bool KSR.is_ACK()`
+     */
+    function is_ACK(): boolean;
+    /**
+     * True for BYE.
+     *
+     * Kamailio signature: `bool KSR.is_BYE()`
+     */
+    function is_BYE(): boolean;
+    /**
+     * True for CANCEL.
+     *
+     * Kamailio signature: `bool KSR.is_CANCEL()`
+     */
+    function is_CANCEL(): boolean;
+    /**
+     * True for REGISTER.
+     *
+     * Kamailio signature: `bool KSR.is_REGISTER()`
+     */
+    function is_REGISTER(): boolean;
+    /**
+     * True for OPTIONS.
+     *
+     * Kamailio signature: `bool KSR.is_OPTIONS()`
+     */
+    function is_OPTIONS(): boolean;
+    /**
+     * True for SUBSCRIBE.
+     *
+     * Kamailio signature: `bool KSR.is_SUBSCRIBE()`
+     */
+    function is_SUBSCRIBE(): boolean;
+    /**
+     * True for PUBLISH.
+     *
+     * Kamailio signature: `bool KSR.is_PUBLISH()`
+     */
+    function is_PUBLISH(): boolean;
+    /**
+     * True for NOTIFY.
+     *
+     * Kamailio signature: `bool KSR.is_NOTIFY()`
+     */
+    function is_NOTIFY(): boolean;
+    /**
+     * True for REFER.
+     *
+     * Kamailio signature: `bool KSR.is_REFER()`
+     */
+    function is_REFER(): boolean;
+    /**
+     * True for INFO.
+     *
+     * Kamailio signature: `bool KSR.is_INFO()`
+     */
+    function is_INFO(): boolean;
+    /**
+     * True for UPDATE.
+     *
+     * Kamailio signature: `bool KSR.is_UPDATE()`
+     */
+    function is_UPDATE(): boolean;
+    /**
+     * True for PRACK.
+     *
+     * Kamailio signature: `bool KSR.is_PRACK()`
+     */
+    function is_PRACK(): boolean;
+    /**
+     * True for MESSAGE.
+     *
+     * Kamailio signature: `bool KSR.is_MESSAGE()`
+     */
+    function is_MESSAGE(): boolean;
+    /**
+     * True for KDMQ (Kamailio's distributed message queue).
+     *
+     * Kamailio signature: `bool KSR.is_KDMQ()`
+     */
+    function is_KDMQ(): boolean;
+    /**
+     * True for an HTTP GET.
+     *
+     * Kamailio signature: `bool KSR.is_GET()`
+     */
+    function is_GET(): boolean;
+    /**
+     * True for an HTTP POST.
+     *
+     * Kamailio signature: `bool KSR.is_POST()`
+     */
+    function is_POST(): boolean;
+    /**
+     * True for an HTTP PUT.
+     *
+     * Kamailio signature: `bool KSR.is_PUT()`
+     */
+    function is_PUT(): boolean;
+    /**
+     * True for an HTTP DELETE.
+     *
+     * Kamailio signature: `bool KSR.is_DELETE()`
+     */
+    function is_DELETE(): boolean;
+    /**
+     * True when the message arrived over UDP.
+     *
+     * Kamailio signature: `bool KSR.is_UDP()`
+     */
+    function is_UDP(): boolean;
+    /**
+     * True when the message arrived over plain TCP (not TLS or WS).
+     *
+     * Kamailio signature: `bool KSR.is_TCP()`
+     */
+    function is_TCP(): boolean;
+    /**
+     * True when the message arrived over a TCP-based transport: TCP, TLS,
+     * WS or WSS.
+     *
+     * Kamailio signature: `bool KSR.is_TCPX()`
+     */
+    function is_TCPX(): boolean;
+    /**
+     * True when the message arrived over TLS.
+     *
+     * Kamailio signature: `bool KSR.is_TLS()`
+     */
+    function is_TLS(): boolean;
+    /**
+     * True when the message arrived over WebSocket.
+     *
+     * Kamailio signature: `bool KSR.is_WS()`
+     */
+    function is_WS(): boolean;
+    /**
+     * True when the message arrived over secure WebSocket.
+     *
+     * Kamailio signature: `bool KSR.is_WSS()`
+     */
+    function is_WSS(): boolean;
+    /**
+     * True when the message arrived over WS or WSS.
+     *
+     * Kamailio signature: `bool KSR.is_WSX()`
+     */
+    function is_WSX(): boolean;
+    /**
+     * True when the message arrived over SCTP.
+     *
+     * Kamailio signature: `bool KSR.is_SCTP()`
+     */
+    function is_SCTP(): boolean;
+    /**
+     * True when the receiving transport is one of the letters of `sproto`:
+     * u UDP, t TCP, e TLS, s SCTP, v WS, w WSS (any case).
+     *
+     * Kamailio signature: `bool KSR.is_proto(str sproto)`
+     */
+    function is_proto(sproto: string): boolean;
+    /**
+     * True when the message arrived on an IPv4 socket.
+     *
+     * Kamailio signature: `bool KSR.is_IPv4()`
+     */
+    function is_IPv4(): boolean;
+    /**
+     * True when the message arrived on an IPv6 socket.
+     *
+     * Kamailio signature: `bool KSR.is_IPv6()`
+     */
+    function is_IPv6(): boolean;
+    /**
+     * True when the message will leave over UDP: for requests per `$du`,
+     * else the Request-URI (its `transport`); for replies per the next Via.
+     *
+     * Kamailio signature: `bool KSR.to_UDP()`
+     */
+    function to_UDP(): boolean;
+    /**
+     * True when the message will leave over TCP.
+     *
+     * Kamailio signature: `bool KSR.to_TCP()`
+     */
+    function to_TCP(): boolean;
+    /**
+     * True when the message will leave over TLS.
+     *
+     * Kamailio signature: `bool KSR.to_TLS()`
+     */
+    function to_TLS(): boolean;
+    /**
+     * True when the message will leave over SCTP.
+     *
+     * Kamailio signature: `bool KSR.to_SCTP()`
+     */
+    function to_SCTP(): boolean;
+    /**
+     * True when the message will leave over WebSocket.
+     *
+     * Kamailio signature: `bool KSR.to_WS()`
+     */
+    function to_WS(): boolean;
+    /**
+     * True when the message will leave over secure WebSocket.
+     *
+     * Kamailio signature: `bool KSR.to_WSS()`
+     */
+    function to_WSS(): boolean;
+    /**
+     * True when the message will leave over WS or WSS.
+     *
+     * Kamailio signature: `bool KSR.to_WSX()`
+     */
+    function to_WSX(): boolean;
+    /**
+     * True when the next hop's host is an IPv4 address literal.
+     *
+     * Kamailio signature: `bool KSR.to_IPv4()`
+     */
+    function to_IPv4(): boolean;
+    /**
+     * True when the next hop's host is an IPv6 address literal.
+     *
+     * Kamailio signature: `bool KSR.to_IPv6()`
+     */
+    function to_IPv6(): boolean;
+    /**
+     * True when the message came from source port `vport`.
+     *
+     * Kamailio signature: `bool KSR.is_src_port(int vport)`
+     */
+    function is_src_port(vport: number): boolean;
+    /**
+     * True when the message arrived on local port `vport`.
+     *
+     * Kamailio signature: `bool KSR.is_dst_port(int vport)`
+     */
+    function is_dst_port(vport: number): boolean;
+    /**
+     * Would run the native `route[name]` block of kamailio.cfg; this proxy
+     * has none (routing is all in the script), so it logs and returns -1,
+     * Kamailio's code for a missing route.
+     *
+     * Kamailio signature: `int KSR.route(str route)`
+     */
+    function route(route: string): number;
+    /**
      * The current `debug=` level of the config.
      *
      * Kamailio signature: `int KSR.get_debug()`
@@ -192,11 +582,199 @@ declare namespace KSR {
      * Pseudo-variables: get, set and test `$...` values by name.
      */
     namespace pv {
+        /**
+         * The value of the pseudo-variable `pvn` (`"$ru"`, `"$var(x)"`,
+         * `"$hdr(X-Foo)"`...): an integer or a string, or nil when it is null
+         * or the name is not a valid PV.
+         *
+         * Kamailio signature: `xval KSR.pv.get(str pvn)`
+         */
+        function get(pvn: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Like `get`, but a null value comes back as the string `"<null>"`.
+         *
+         * Kamailio signature: `xval KSR.pv.getw(str pvn)`
+         */
+        function getw(pvn: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Like `get`, but a null value comes back as the empty string.
+         *
+         * Kamailio signature: `xval KSR.pv.gete(str pvn)`
+         */
+        function gete(pvn: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `pvn` as an integer: strings holding a decimal number
+         * are converted, anything else (null, text, bad name) gives 0.
+         * Values beyond 32 bits are truncated; use `getl` for them.
+         *
+         * Kamailio signature: `int KSR.pv.geti(str pvn)`
+         */
+        function geti(pvn: string): number;
+        /**
+         * The value of `pvn` as a 64-bit integer (0 when null or not a number).
+         *
+         * Kamailio signature: `xval KSR.pv.getl(str pvn)`
+         */
+        function getl(pvn: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Like `get`, but gives the integer `xival` when the value is null or
+         * the name invalid.
+         *
+         * Kamailio signature: `xval KSR.pv.getvn(str pvn, int xival)`
+         */
+        function getvn(pvn: string, xival: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Like `get`, but gives the string `xsval` when the value is null or
+         * the name invalid.
+         *
+         * Kamailio signature: `xval KSR.pv.getvs(str pvn, str xsval)`
+         */
+        function getvs(pvn: string, xsval: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Assigns the integer `ival` to `pvn`. False when the name is invalid
+         * or the PV cannot take the value (read-only, bad URI part...).
+         *
+         * Kamailio signature: `bool KSR.pv.seti(str pvn, int ival)`
+         */
+        function seti(pvn: string, ival: number): boolean;
+        /**
+         * Assigns the 64-bit integer `xval` to `pvn`.
+         *
+         * Kamailio signature: `bool KSR.pv.setl(str pvn, long xval)`
+         */
+        function setl(pvn: string, xval: number): boolean;
+        /**
+         * Assigns the string `sval` to `pvn`.
+         *
+         * Kamailio signature: `bool KSR.pv.sets(str pvn, str sval)`
+         */
+        function sets(pvn: string, sval: string): boolean;
+        /**
+         * Makes `pvn` null: deletes an `$avp`/`$xavp` value, clears `$du`,
+         * resets a `$var` to 0...
+         *
+         * Kamailio signature: `bool KSR.pv.unset(str pvn)`
+         */
+        function unset(pvn: string): boolean;
+        /**
+         * True when `pvn` is null, and also when the name is invalid or the
+         * value cannot be read.
+         *
+         * Kamailio signature: `bool KSR.pv.is_null(str pvn)`
+         */
+        function is_null(pvn: string): boolean;
     }
     /**
      * Header fields: test, read, add and remove headers of the message.
      */
     namespace hdr {
+        /**
+         * Adds the header text `txt` (complete lines ending in CRLF) after the
+         * last header. 1, or -1 when the text is not header lines.
+         *
+         * Kamailio signature: `int KSR.hdr.append(str txt)`
+         */
+        function append(txt: string): number;
+        /**
+         * Adds `txt` after the first header named `hname`, or after the last
+         * header when there is none.
+         *
+         * Kamailio signature: `int KSR.hdr.append_after(str txt, str hname)`
+         */
+        function append_after(txt: string, hname: string): number;
+        /**
+         * Adds `txt` before the first header.
+         *
+         * Kamailio signature: `int KSR.hdr.insert(str txt)`
+         */
+        function insert(txt: string): number;
+        /**
+         * Adds `txt` before the first header named `hname`, or before the
+         * first header when there is none.
+         *
+         * Kamailio signature: `int KSR.hdr.insert_before(str txt, str hname)`
+         */
+        function insert_before(txt: string, hname: string): number;
+        /**
+         * Removes every header named `hname` (full and compact forms alike).
+         * 1 whether or not any was there; -1 for an invalid name.
+         *
+         * Kamailio signature: `int KSR.hdr.remove(str hname)`
+         */
+        function remove(hname: string): number;
+        /**
+         * Removes every header named `hrm`, then appends `hadd`.
+         *
+         * Kamailio signature: `int KSR.hdr.rmappend(str hrm, str hadd)`
+         */
+        function rmappend(hrm: string, hadd: string): number;
+        /**
+         * Removes every header named `hrm`, then inserts `hadd` first.
+         *
+         * Kamailio signature: `int KSR.hdr.rminsert(str hrm, str hadd)`
+         */
+        function rminsert(hrm: string, hadd: string): number;
+        /**
+         * 1 when the message has a header named `hname`, else -1 (an int, not
+         * a boolean).
+         *
+         * Kamailio signature: `int KSR.hdr.is_present(str hname)`
+         */
+        function is_present(hname: string): number;
+        /**
+         * Queues header text `txt` (lines ending in CRLF) for the replies the
+         * proxy itself builds for this message.
+         *
+         * Kamailio signature: `int KSR.hdr.append_to_reply(str txt)`
+         */
+        function append_to_reply(txt: string): number;
+        /**
+         * The value of the first header named `hname`, or nil.
+         *
+         * Kamailio signature: `xval KSR.hdr.get(str hname)`
+         */
+        function get(hname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of the first header named `hname`, or `""`.
+         *
+         * Kamailio signature: `xval KSR.hdr.gete(str hname)`
+         */
+        function gete(hname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of the first header named `hname`, or `"<null>"`.
+         *
+         * Kamailio signature: `xval KSR.hdr.getw(str hname)`
+         */
+        function getw(hname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of the `idx`-th header named `hname` (0 first, -1 last),
+         * or nil.
+         *
+         * Kamailio signature: `xval KSR.hdr.get_idx(str hname, int idx)`
+         */
+        function get_idx(hname: string, idx: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * As `get_idx`, with `""` when missing.
+         *
+         * Kamailio signature: `xval KSR.hdr.gete_idx(str hname, int idx)`
+         */
+        function gete_idx(hname: string, idx: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * As `get_idx`, with `"<null>"` when missing.
+         *
+         * Kamailio signature: `xval KSR.hdr.getw_idx(str hname, int idx)`
+         */
+        function getw_idx(hname: string, idx: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Compares the (trimmed) values of the headers named `hname` with
+         * `mval`, ignoring case. `op`: `eq`, `ne`, `sw` (starts with), `in`
+         * (contains); `re` is not implemented and is always false. `hidx`
+         * picks the headers: `f` the first, `l` the last, `a` all must match,
+         * `o` at least one. False when no header has the name.
+         *
+         * Kamailio signature: `bool KSR.hdr.match_content(str hname, str op, str mval, str hidx)`
+         */
+        function match_content(hname: string, op: string, mval: string, hidx: string): boolean;
     }
     /**
      * Test exports: one per parameter and return kind, plus context access,
@@ -301,6 +879,971 @@ declare namespace KSR {
          * Kamailio signature: `xval KSR.ktest.renamed_echo(str s)`
          */
         function renamed_echo(s: string): number | string | { [key: string]: unknown } | unknown[] | null;
+    }
+    /**
+     * Formatted logging: the message text may hold pseudo-variables, which
+     * are expanded (null values print as `<null>`).
+     */
+    namespace xlog {
+        /**
+         * Logs the expanded `lmsg` at debug level. Always 1.
+         *
+         * Kamailio signature: `int KSR.xlog.xdbg(str lmsg)`
+         */
+        function xdbg(lmsg: string): number;
+        /**
+         * Logs the expanded `lmsg` at info level. Always 1.
+         *
+         * Kamailio signature: `int KSR.xlog.xinfo(str lmsg)`
+         */
+        function xinfo(lmsg: string): number;
+        /**
+         * Logs the expanded `lmsg` at notice level. Always 1.
+         *
+         * Kamailio signature: `int KSR.xlog.xnotice(str lmsg)`
+         */
+        function xnotice(lmsg: string): number;
+        /**
+         * Logs the expanded `lmsg` at warning level. Always 1.
+         *
+         * Kamailio signature: `int KSR.xlog.xwarn(str lmsg)`
+         */
+        function xwarn(lmsg: string): number;
+        /**
+         * Logs the expanded `lmsg` at error level. Always 1.
+         *
+         * Kamailio signature: `int KSR.xlog.xerr(str lmsg)`
+         */
+        function xerr(lmsg: string): number;
+        /**
+         * Logs the expanded `lmsg` at alert level (an error-level line here).
+         * Always 1.
+         *
+         * Kamailio signature: `int KSR.xlog.xalert(str lmsg)`
+         */
+        function xalert(lmsg: string): number;
+        /**
+         * Logs the expanded `lmsg` at critical level (an error-level line
+         * here). Always 1.
+         *
+         * Kamailio signature: `int KSR.xlog.xcrit(str lmsg)`
+         */
+        function xcrit(lmsg: string): number;
+        /**
+         * Logs the expanded `lmsg` at the level named `slevel` (`L_DBG`,
+         * `L_INFO`, `L_NOTICE`, `L_WARN`, `L_ERR`, `L_CRIT`, `L_ALERT`,
+         * `L_BUG`; the `L_` prefix and case are optional). 1, or -1 for an
+         * unknown level.
+         *
+         * Kamailio signature: `int KSR.xlog.xlog(str slevel, str lmsg)`
+         */
+        function xlog(slevel: string, lmsg: string): number;
+        /**
+         * As `xlog`, tagging the line with the syslog facility `lfacility`
+         * (`LOG_LOCAL0`...); the proxy's logger records it as a field.
+         *
+         * Kamailio signature: `int KSR.xlog.xlog_facility(str lfacility, str slevel, str lmsg)`
+         */
+        function xlog_facility(lfacility: string, slevel: string, lmsg: string): number;
+    }
+    /**
+     * Pseudo-variable stores: script and shared variables, AVPs, XAVPs.
+     */
+    namespace pvx {
+    }
+    /**
+     * Getters for message attributes (R-URI, From/To, source and local
+     * addresses, body...), config defines and environment variables.
+     */
+    namespace kx {
+        /**
+         * The R-URI: the one the script set if any, else the received one;
+         * null for replies.
+         *
+         * Kamailio signature: `xval KSR.kx.get_ruri()`
+         */
+        function get_ruri(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The user part of the R-URI (`$rU`); null when it has none.
+         *
+         * Kamailio signature: `xval KSR.kx.get_ruser()`
+         */
+        function get_ruser(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The user part of the R-URI; `"<null>"` when it has none.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_ruser()`
+         */
+        function getw_ruser(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The user part of the R-URI; `""` when it has none.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_ruser()`
+         */
+        function gete_ruser(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The host of the R-URI (`$rd`); null for replies or a bad URI.
+         *
+         * Kamailio signature: `xval KSR.kx.get_rhost()`
+         */
+        function get_rhost(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The host of the R-URI; `"<null>"` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_rhost()`
+         */
+        function getw_rhost(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The host of the R-URI; `""` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_rhost()`
+         */
+        function gete_rhost(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The R-URI as received, ignoring changes made by the script (`$ou`);
+         * null for replies.
+         *
+         * Kamailio signature: `xval KSR.kx.get_ouri()`
+         */
+        function get_ouri(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The From URI (`$fu`); null if From is missing or does not parse.
+         *
+         * Kamailio signature: `xval KSR.kx.get_furi()`
+         */
+        function get_furi(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The user part of the From URI (`$fU`); null when it has none.
+         *
+         * Kamailio signature: `xval KSR.kx.get_fuser()`
+         */
+        function get_fuser(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The user part of the From URI; `"<null>"` when it has none.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_fuser()`
+         */
+        function getw_fuser(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The user part of the From URI; `""` when it has none.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_fuser()`
+         */
+        function gete_fuser(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The host of the From URI (`$fd`); null when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.get_fhost()`
+         */
+        function get_fhost(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The host of the From URI; `"<null>"` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_fhost()`
+         */
+        function getw_fhost(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The host of the From URI; `""` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_fhost()`
+         */
+        function gete_fhost(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The To URI (`$tu`); null if To is missing or does not parse.
+         *
+         * Kamailio signature: `xval KSR.kx.get_turi()`
+         */
+        function get_turi(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The user part of the To URI (`$tU`); null when it has none.
+         *
+         * Kamailio signature: `xval KSR.kx.get_tuser()`
+         */
+        function get_tuser(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The user part of the To URI; `""` when it has none.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_tuser()`
+         */
+        function gete_tuser(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The user part of the To URI; `"<null>"` when it has none.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_tuser()`
+         */
+        function getw_tuser(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The host of the To URI (`$td`); null when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.get_thost()`
+         */
+        function get_thost(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The host of the To URI; `""` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_thost()`
+         */
+        function gete_thost(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The host of the To URI; `"<null>"` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_thost()`
+         */
+        function getw_thost(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The destination URI (`$du`); null when not set.
+         *
+         * Kamailio signature: `xval KSR.kx.get_duri()`
+         */
+        function get_duri(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The destination URI; `""` when not set.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_duri()`
+         */
+        function gete_duri(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The destination URI; `"<null>"` when not set.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_duri()`
+         */
+        function getw_duri(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The URI of the first Contact (`$ct` without the name-addr); null
+         * without Contact, for `Contact: *`, or if it does not parse.
+         *
+         * Kamailio signature: `xval KSR.kx.get_cturi()`
+         */
+        function get_cturi(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The URI of the first Contact; `""` when there is none.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_cturi()`
+         */
+        function gete_cturi(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The URI of the first Contact; `"<null>"` when there is none.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_cturi()`
+         */
+        function getw_cturi(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The next-hop URI: `$du` if set, else the R-URI; null for replies
+         * without `$du`.
+         *
+         * Kamailio signature: `xval KSR.kx.get_nhuri()`
+         */
+        function get_nhuri(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The sender as a SIP URI (`$su`): `sip:ip:port`, with
+         * `;transport=...` unless the message came over UDP.
+         *
+         * Kamailio signature: `xval KSR.kx.get_srcuri()`
+         */
+        function get_srcuri(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The sender as a socket string, `proto:ip:port` (`$sas`).
+         *
+         * Kamailio signature: `xval KSR.kx.get_srcaddr_sock()`
+         */
+        function get_srcaddr_sock(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The User-Agent header value (`$ua`); null when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.get_ua()`
+         */
+        function get_ua(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The User-Agent header value; `""` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_ua()`
+         */
+        function gete_ua(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The User-Agent header value; `"<null>"` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_ua()`
+         */
+        function getw_ua(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The sender's IP address (`$si`), IPv6 without brackets.
+         *
+         * Kamailio signature: `xval KSR.kx.get_srcip()`
+         */
+        function get_srcip(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The sender's port (`$sp`), as an integer.
+         *
+         * Kamailio signature: `xval KSR.kx.get_srcport()`
+         */
+        function get_srcport(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The forced send socket (`proto:ip:port`, `$fs`); null when none
+         * was forced.
+         *
+         * Kamailio signature: `xval KSR.kx.get_send_sock()`
+         */
+        function get_send_sock(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The name of the forced send socket; null when none was forced or
+         * it has no name.
+         *
+         * Kamailio signature: `xval KSR.kx.get_send_sock_name()`
+         */
+        function get_send_sock_name(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The port of the forced send socket; 0 when none was forced.
+         *
+         * Kamailio signature: `int KSR.kx.get_send_sock_port()`
+         */
+        function get_send_sock_port(): number;
+        /**
+         * The local IP address the message arrived on (`$Ri`).
+         *
+         * Kamailio signature: `xval KSR.kx.get_rcvip()`
+         */
+        function get_rcvip(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The config name of the socket the message arrived on; null when
+         * that socket has no name.
+         *
+         * Kamailio signature: `xval KSR.kx.get_rcv_sock_name()`
+         */
+        function get_rcv_sock_name(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The local port the message arrived on (`$Rp`), as an integer.
+         *
+         * Kamailio signature: `xval KSR.kx.get_rcvport()`
+         */
+        function get_rcvport(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The address advertised for the receiving socket (`advertise` in
+         * `listen`), or its IP when it advertises none.
+         *
+         * Kamailio signature: `xval KSR.kx.get_rcvadvip()`
+         */
+        function get_rcvadvip(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The port advertised for the receiving socket, or its real port.
+         *
+         * Kamailio signature: `xval KSR.kx.get_rcvadvport()`
+         */
+        function get_rcvadvport(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The receiving socket as `proto:ip:port`.
+         *
+         * Kamailio signature: `xval KSR.kx.get_rcvaddr_sock()`
+         */
+        function get_rcvaddr_sock(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The transport the message arrived over: `udp`, `tcp`, `tls`,
+         * `sctp`, `ws` or `wss` (`$pr`).
+         *
+         * Kamailio signature: `xval KSR.kx.get_proto()`
+         */
+        function get_proto(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Kamailio's number for the arrival transport (1 udp, 2 tcp, 3 tls,
+         * 4 sctp, 5 ws, 6 wss).
+         *
+         * Kamailio signature: `int KSR.kx.get_protoid()`
+         */
+        function get_protoid(): number;
+        /**
+         * The user name of the credentials (`$au`): from Proxy-Authorization
+         * if present, else Authorization, without any `@domain`; null for ACK,
+         * CANCEL, replies and requests without credentials.
+         *
+         * Kamailio signature: `xval KSR.kx.get_au()`
+         */
+        function get_au(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The credentials' user name; `"<null>"` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_au()`
+         */
+        function getw_au(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The credentials' user name; `""` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_au()`
+         */
+        function gete_au(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The method (`$rm`): the request's, or the CSeq method of a reply.
+         *
+         * Kamailio signature: `xval KSR.kx.get_method()`
+         */
+        function get_method(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The status code of a reply (`$rs`); -1 for requests.
+         *
+         * Kamailio signature: `int KSR.kx.get_status()`
+         */
+        function get_status(): number;
+        /**
+         * The status code of a reply as a string; null for requests.
+         *
+         * Kamailio signature: `xval KSR.kx.gets_status()`
+         */
+        function gets_status(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The message body (`$rb`); null when the message has none.
+         *
+         * Kamailio signature: `xval KSR.kx.get_body()`
+         */
+        function get_body(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The message body; `"<null>"` when the message has none.
+         *
+         * Kamailio signature: `xval KSR.kx.getw_body()`
+         */
+        function getw_body(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The message body; `""` when the message has none.
+         *
+         * Kamailio signature: `xval KSR.kx.gete_body()`
+         */
+        function gete_body(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The body length in bytes (0 without body).
+         *
+         * Kamailio signature: `int KSR.kx.get_bodylen()`
+         */
+        function get_bodylen(): number;
+        /**
+         * The current Unix time in seconds.
+         *
+         * Kamailio signature: `int KSR.kx.get_timestamp()`
+         */
+        function get_timestamp(): number;
+        /**
+         * The Call-ID value (`$ci`); `""` when missing.
+         *
+         * Kamailio signature: `xval KSR.kx.get_callid()`
+         */
+        function get_callid(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The id of the TCP/TLS/WS connection the message came over (`$conid`).
+         * The transport layer does not expose connection ids to scripts yet,
+         * so this is -1 as for UDP.
+         *
+         * Kamailio signature: `int KSR.kx.get_conid()`
+         */
+        function get_conid(): number;
+        /**
+         * The message as received (`$mb`).
+         *
+         * Kamailio signature: `xval KSR.kx.get_msgbuf()`
+         */
+        function get_msgbuf(): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The length of the received message in bytes (`$ml`).
+         *
+         * Kamailio signature: `int KSR.kx.get_msglen()`
+         */
+        function get_msglen(): number;
+        /**
+         * 1 for a request, 2 for a reply.
+         *
+         * Kamailio signature: `int KSR.kx.get_msgtype()`
+         */
+        function get_msgtype(): number;
+        /**
+         * The value of the config define `dname` (`#!define`): `""` when it is
+         * defined without a value, null when it is not defined.
+         *
+         * Kamailio signature: `xval KSR.kx.get_def(str dname)`
+         */
+        function get_def(dname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of the config define `dname` as an integer; 0 when it is
+         * undefined, has no value or is not a number.
+         *
+         * Kamailio signature: `int KSR.kx.get_defn(str dname)`
+         */
+        function get_defn(dname: string): number;
+        /**
+         * True if `dname` is defined in the config (with or without value).
+         *
+         * Kamailio signature: `bool KSR.kx.ifdef(str dname)`
+         */
+        function ifdef(dname: string): boolean;
+        /**
+         * True if `dname` is not defined in the config.
+         *
+         * Kamailio signature: `bool KSR.kx.ifndef(str dname)`
+         */
+        function ifndef(dname: string): boolean;
+        /**
+         * The value of the environment variable `envname`; null when unset
+         * (or not valid Unicode).
+         *
+         * Kamailio signature: `xval KSR.kx.get_env(str envname)`
+         */
+        function get_env(envname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The environment variable `envname` as an integer; 0 when unset or
+         * not a number.
+         *
+         * Kamailio signature: `int KSR.kx.get_envn(str envname)`
+         */
+        function get_envn(envname: string): number;
+    }
+    /**
+     * SIP checks and helpers: message kind, value syntax, R-URI parameters,
+     * URI comparison, OPTIONS replies, Contact encoding.
+     */
+    namespace siputils {
+        /**
+         * 1 if the To header has a tag (an in-dialog request), -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.has_totag()`
+         */
+        function has_totag(): number;
+        /**
+         * 1 for a request, -1 for a reply.
+         *
+         * Kamailio signature: `int KSR.siputils.is_request()`
+         */
+        function is_request(): number;
+        /**
+         * 1 for a reply, -1 for a request.
+         *
+         * Kamailio signature: `int KSR.siputils.is_reply()`
+         */
+        function is_reply(): number;
+        /**
+         * 1: every message routed here is SIP (the parser refuses others).
+         *
+         * Kamailio signature: `int KSR.siputils.is_sip()`
+         */
+        function is_sip(): number;
+        /**
+         * -1: HTTP messages never reach the script (there is no xhttp
+         * transport), so the routed message is never HTTP.
+         *
+         * Kamailio signature: `int KSR.siputils.is_http()`
+         */
+        function is_http(): number;
+        /**
+         * Best-effort guess whether this proxy is the first hop after the
+         * sender: see [`is_first_hop_mode`] with mode 0.
+         *
+         * Kamailio signature: `int KSR.siputils.is_first_hop()`
+         */
+        function is_first_hop(): number;
+        /**
+         * Best-effort guess whether this proxy is the first hop after the
+         * original sender: a request must carry a single Via (a reply two,
+         * ours and the sender's). Unless bit 1 of `mode` is set, the
+         * Record-Route set is checked too: it must be empty, or its entry next
+         * to the sender (the only one for a request, the last one for a reply)
+         * must be this proxy. 1 if first hop, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.is_first_hop_mode(int mode)`
+         */
+        function is_first_hop_mode(mode: number): number;
+        /**
+         * 1 if `suri` is a valid URI of a scheme SIP uses (sip, sips, tel,
+         * tels, urn), -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.is_uri(str suri)`
+         */
+        function is_uri(suri: string): number;
+        /**
+         * Compares `suser` with the user name of the credentials the auth
+         * module has verified. There is no auth module yet, so no credentials
+         * are ever verified: -1 with an error log, as Kamailio does when
+         * called before authentication.
+         *
+         * Kamailio signature: `int KSR.siputils.is_user(str suser)`
+         */
+        function is_user(suser: string): number;
+        /**
+         * 1 if the R-URI has parameter `sparam` without a value, -1 otherwise
+         * (also when it has the parameter with a value).
+         *
+         * Kamailio signature: `int KSR.siputils.uri_param(str sparam)`
+         */
+        function uri_param(sparam: string): number;
+        /**
+         * 1 if the R-URI has parameter `sparam` with value `svalue`
+         * (case-sensitive), -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.uri_param_value(str sparam, str svalue)`
+         */
+        function uri_param_value(sparam: string, svalue: string): number;
+        /**
+         * 1 if the R-URI has parameter `sparam`, with or without a value.
+         *
+         * Kamailio signature: `int KSR.siputils.uri_param_any(str sparam)`
+         */
+        function uri_param_any(sparam: string): number;
+        /**
+         * Removes every `sparam` parameter from the R-URI (the new R-URI is
+         * what forwarding uses). 1 also when there was none; -1 if the R-URI
+         * does not parse or this is a reply.
+         *
+         * Kamailio signature: `int KSR.siputils.uri_param_rm(str sparam)`
+         */
+        function uri_param_rm(sparam: string): number;
+        /**
+         * 1 if `tval` is a telephone number: an optional `+` followed by
+         * digits (the first one not 0 after `+`); -2 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.is_tel_number(str tval)`
+         */
+        function is_tel_number(tval: string): number;
+        /**
+         * 1 if `tval` is made of decimal digits only; -2 otherwise (or empty).
+         *
+         * Kamailio signature: `int KSR.siputils.is_numeric(str tval)`
+         */
+        function is_numeric(tval: string): number;
+        /**
+         * 1 if `tval` is made of ASCII letters and digits only; -2 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.is_alphanum(str tval)`
+         */
+        function is_alphanum(tval: string): number;
+        /**
+         * 1 if `tval` is made of ASCII letters, digits and characters of
+         * `eset`; -2 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.is_alphanumex(str tval, str eset)`
+         */
+        function is_alphanumex(tval: string, eset: string): number;
+        /**
+         * Answers an OPTIONS request addressed to this server (R-URI without
+         * a user) with 200 OK, advertising Allow, Accept, Accept-Encoding,
+         * Accept-Language and Supported (the last four from modparams, left
+         * out when empty). -1 for other requests or if the reply cannot be
+         * built or sent; 1 when sent.
+         *
+         * Kamailio signature: `int KSR.siputils.options_reply()`
+         */
+        function options_reply(): number;
+        /**
+         * Rewrites each Contact URI `sip:user:pass@host:port;transport=p` as
+         * `sip:<eprefix>*user*pass*host*port*p@<eaddr>` (other URI parameters
+         * kept), so a NATed contact can be routed through `eaddr` and restored
+         * with `decode_contact`. 1 on success, -1 without Contact or on a bad
+         * one.
+         *
+         * Kamailio signature: `int KSR.siputils.encode_contact(str eprefix, str eaddr)`
+         */
+        function encode_contact(eprefix: string, eaddr: string): number;
+        /**
+         * Restores an R-URI made by `encode_contact` (the user part holds the
+         * original fields); the decoded URI becomes the new R-URI. 1 on
+         * success, -1 if the R-URI is not encoded or does not parse.
+         *
+         * Kamailio signature: `int KSR.siputils.decode_contact()`
+         */
+        function decode_contact(): number;
+        /**
+         * Restores the Contact URIs made by `encode_contact`; URIs that are
+         * not encoded are left as they are. 1 on success, -1 without Contact
+         * or on a bad one.
+         *
+         * Kamailio signature: `int KSR.siputils.decode_contact_header()`
+         */
+        function decode_contact_header(): number;
+        /**
+         * Replaces each Contact URI by `saddr` with a parameter `nparam`
+         * holding the original URI in base64url, for `contact_param_decode`
+         * to restore. `saddr` must be a SIP URI. 1 on success, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.contact_param_encode(str nparam, str saddr)`
+         */
+        function contact_param_encode(nparam: string, saddr: string): number;
+        /**
+         * Like `contact_param_encode`, with the sender's address added to the
+         * encoded URI as `;alias=ip~port~protoid` first, so the decoded URI
+         * leads back through the NAT binding.
+         *
+         * Kamailio signature: `int KSR.siputils.contact_param_encode_alias(str nparam, str saddr)`
+         */
+        function contact_param_encode_alias(nparam: string, saddr: string): number;
+        /**
+         * Replaces each Contact URI that has parameter `nparam` by the URI
+         * encoded in it (base64url); others are left alone. 1 on success, -1
+         * without Contact, on a bad one, or on a value that does not decode.
+         *
+         * Kamailio signature: `int KSR.siputils.contact_param_decode(str nparam)`
+         */
+        function contact_param_decode(nparam: string): number;
+        /**
+         * Makes the URI encoded in R-URI parameter `nparam` the new R-URI.
+         * 1 on success; -1 if the parameter is missing or does not decode.
+         *
+         * Kamailio signature: `int KSR.siputils.contact_param_decode_ruri(str nparam)`
+         */
+        function contact_param_decode_ruri(nparam: string): number;
+        /**
+         * Removes parameter `nparam` from every Contact URI. 1 on success, -1
+         * without Contact or on a bad one.
+         *
+         * Kamailio signature: `int KSR.siputils.contact_param_rm(str nparam)`
+         */
+        function contact_param_rm(nparam: string): number;
+        /**
+         * 1 if a Contact URI has parameter `nparam`, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.contact_param_check(str nparam)`
+         */
+        function contact_param_check(nparam: string): number;
+        /**
+         * Checks the Date header against the clock: 1 if it is at most
+         * `tdiff` seconds old; -1 if there is no Date or it does not parse,
+         * -3 if it is older.
+         *
+         * Kamailio signature: `int KSR.siputils.hdr_date_check(int tdiff)`
+         */
+        function hdr_date_check(tdiff: number): number;
+        /**
+         * Compares two URIs with the rules of RFC 3261 19.1.4 (case-sensitive
+         * user, case-insensitive host, ports and the transport/user/ttl/
+         * method/maddr parameters must agree, other parameters only when both
+         * have them). 1 if they match, -1 if not, -2 if one does not parse.
+         *
+         * Kamailio signature: `int KSR.siputils.cmp_uri(str uri1, str uri2)`
+         */
+        function cmp_uri(uri1: string, uri2: string): number;
+        /**
+         * Compares two URIs as addresses of record: user (case-sensitive),
+         * host (case-insensitive) and port (an absent port is the scheme's
+         * default). 1 if they match, -1 if not, -2 if one does not parse.
+         *
+         * Kamailio signature: `int KSR.siputils.cmp_aor(str uri1, str uri2)`
+         */
+        function cmp_aor(uri1: string, uri2: string): number;
+        /**
+         * 1 if the two strings name the same header (case-insensitively, a
+         * compact form matching its full name: `f` and `From`), -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.cmp_hdr_name(str shname1, str shname2)`
+         */
+        function cmp_hdr_name(shname1: string, shname2: string): number;
+        /**
+         * Whether the R-URI is a GRUU (RFC 5627): 1 for a public GRUU (`gr`
+         * parameter with a value), 2 for a temporary one (`gr` without value),
+         * -1 if it is not a GRUU or does not parse.
+         *
+         * Kamailio signature: `int KSR.siputils.is_gruu()`
+         */
+        function is_gruu(): number;
+        /**
+         * Appends `;param` (`name` or `name=value`) to the R-URI's parameters;
+         * it becomes the new R-URI. 1 on success (also for an empty `param`,
+         * which changes nothing); -1 for replies or a bad R-URI.
+         *
+         * Kamailio signature: `int KSR.siputils.add_uri_param(str param)`
+         */
+        function add_uri_param(param: string): number;
+        /**
+         * Parses every header field the core knows the grammar of (Via,
+         * From, To, CSeq, Contact, Route...). 1 if all parse, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.siputils.sip_parse_headers()`
+         */
+        function sip_parse_headers(): number;
+    }
+    /**
+     * Core extensions: branches, extended flags, socket selection, raw
+     * sends, files, message checks.
+     */
+    namespace corex {
+        /**
+         * Moves the current R-URI (with `$du`, branch flags and forced
+         * socket) into the destination set for parallel forking; those
+         * attributes are then cleared. 1 on success, -1 if the set is full.
+         *
+         * Kamailio signature: `int KSR.corex.append_branch()`
+         */
+        function append_branch(): number;
+        /**
+         * Adds a branch to `uri` (an empty `uri` means the R-URI, as in
+         * `append_branch`). 1 on success, -1 if the set is full.
+         *
+         * Kamailio signature: `int KSR.corex.append_branch_uri(str uri)`
+         */
+        function append_branch_uri(uri: string): number;
+        /**
+         * Adds a branch to `uri` with q-value `q` (`"0.5"`, `"1"`...). 1 on
+         * success, -1 if the set is full or `q` is not in 0..1.
+         *
+         * Kamailio signature: `int KSR.corex.append_branch_uri_q(str uri, str q)`
+         */
+        function append_branch_uri_q(uri: string, q: string): number;
+        /**
+         * Sets extended flag `fval` (0..63). 1, or -1 out of range.
+         *
+         * Kamailio signature: `int KSR.corex.setxflag(int fval)`
+         */
+        function setxflag(fval: number): number;
+        /**
+         * Clears extended flag `fval` (0..63). 1, or -1 out of range.
+         *
+         * Kamailio signature: `int KSR.corex.resetxflag(int fval)`
+         */
+        function resetxflag(fval: number): number;
+        /**
+         * 1 if extended flag `fval` is set, -1 if not or out of range.
+         *
+         * Kamailio signature: `int KSR.corex.isxflagset(int fval)`
+         */
+        function isxflagset(fval: number): number;
+        /**
+         * Forces the local socket to send from, given as `[proto:]ip[:port]`;
+         * an empty string clears it. 1 on success, -1 if it does not parse or
+         * is not one of this proxy's sockets.
+         *
+         * Kamailio signature: `int KSR.corex.set_send_socket(str ssock)`
+         */
+        function set_send_socket(ssock: string): number;
+        /**
+         * Forces the local socket to send from by its config `name`. 1 on
+         * success, -1 if no socket has that name.
+         *
+         * Kamailio signature: `int KSR.corex.set_send_socket_name(str ssock)`
+         */
+        function set_send_socket_name(ssock: string): number;
+        /**
+         * Makes the message look received on another local socket
+         * (`[proto:]ip[:port]`): later sends from "the receiving socket" and
+         * `$Ri`/`$Rp` use it. 1 on success, -1 if it is not a local socket.
+         *
+         * Kamailio signature: `int KSR.corex.set_recv_socket(str ssock)`
+         */
+        function set_recv_socket(ssock: string): number;
+        /**
+         * Like `set_recv_socket`, naming the socket by its config `name`.
+         *
+         * Kamailio signature: `int KSR.corex.set_recv_socket_name(str ssock)`
+         */
+        function set_recv_socket_name(ssock: string): number;
+        /**
+         * Replaces the source address of the message (`$si`/`$sp`) with
+         * `[proto:]ip:port`; the protocol is not changed. 1 on success, -1 if
+         * it does not parse or has no port.
+         *
+         * Kamailio signature: `int KSR.corex.set_source_address(str saddr)`
+         */
+        function set_source_address(saddr: string): number;
+        /**
+         * Asks for the `srvid` parameter in the Via this proxy adds (non-zero
+         * `fval`) or not. Recorded in the context; the sending path does not
+         * add the parameter yet. Always 1.
+         *
+         * Kamailio signature: `int KSR.corex.via_add_srvid(int fval)`
+         */
+        function via_add_srvid(fval: number): number;
+        /**
+         * Asks for the `via_xavp_params` xavp's fields as parameters of the
+         * added Via. Recorded only: there is no xavp store here yet. Always 1.
+         *
+         * Kamailio signature: `int KSR.corex.via_add_xavp_params(int fval)`
+         */
+        function via_add_xavp_params(fval: number): number;
+        /**
+         * Asks for Via fields taken from the `via_fields` xavp. Recorded
+         * only: there is no xavp store here yet. Always 1.
+         *
+         * Kamailio signature: `int KSR.corex.via_use_xavp_fields(int fval)`
+         */
+        function via_use_xavp_fields(fval: number): number;
+        /**
+         * Asks for the `via_xavp_params` parameters in the Via of local
+         * replies. Recorded only, as `via_add_xavp_params`. Always 1.
+         *
+         * Kamailio signature: `int KSR.corex.via_reply_add_xavp_params(int fval)`
+         */
+        function via_reply_add_xavp_params(fval: number): number;
+        /**
+         * 1 if the R-URI has a user part, -1 otherwise (and for replies).
+         *
+         * Kamailio signature: `int KSR.corex.has_ruri_user()`
+         */
+        function has_ruri_user(): number;
+        /**
+         * 1 if the message has a User-Agent header, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.corex.has_user_agent()`
+         */
+        function has_user_agent(): number;
+        /**
+         * Sends `data` as is to the address of SIP URI `uri` (host, port,
+         * `transport` parameter; names are resolved), from a socket the
+         * transport picks. 1 if sent, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.corex.send_data(str uri, str data)`
+         */
+        function send_data(uri: string, data: string): number;
+        /**
+         * Sends `data` to the address of `uri` from local socket `sock`
+         * (`proto:ip:port`, or a socket name); the socket's protocol is used.
+         * 1 if sent, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.corex.sendx(str uri, str sock, str data)`
+         */
+        function sendx(uri: string, sock: string, data: string): number;
+        /**
+         * 1 if the message is the stand-in one KSR calls get outside any
+         * real message (start-up, timers), -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.corex.is_faked_msg()`
+         */
+        function is_faked_msg(): number;
+        /**
+         * The content of file `fname` as a string (invalid UTF-8 replaced);
+         * null if it cannot be read.
+         *
+         * Kamailio signature: `xval KSR.corex.file_read(str fname)`
+         */
+        function file_read(fname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Writes `fdata` to file `fname`, replacing its content. 1 on
+         * success, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.corex.file_write(str fname, str fdata)`
+         */
+        function file_write(fname: string, fdata: string): number;
+        /**
+         * 1 if a listening socket has the config name `sockname`, -1
+         * otherwise.
+         *
+         * Kamailio signature: `int KSR.corex.is_socket_name(str sockname)`
+         */
+        function is_socket_name(sockname: string): number;
+        /**
+         * Would send the request statelessly through a new transaction with
+         * only this proxy's Via. That needs tm, which is not available: -1
+         * with an error log.
+         *
+         * Kamailio signature: `int KSR.corex.forward_uac()`
+         */
+        function forward_uac(): number;
+        /**
+         * `forward_uac` for branch `bindex`: needs tm, so -1 with a log.
+         *
+         * Kamailio signature: `int KSR.corex.forward_uac_branch(int bindex)`
+         */
+        function forward_uac_branch(bindex: number): number;
+        /**
+         * `forward_uac` to URI `vuri`: needs tm, so -1 with a log.
+         *
+         * Kamailio signature: `int KSR.corex.forward_uac_uri(str vuri)`
+         */
+        function forward_uac_uri(vuri: string): number;
+        /**
+         * `forward_uac` to URI `vuri` for branch `bindex`: needs tm, so -1
+         * with a log.
+         *
+         * Kamailio signature: `int KSR.corex.forward_uac_uri_branch(str vuri, int bindex)`
+         */
+        function forward_uac_uri_branch(vuri: string, bindex: number): number;
     }
     /** Functions of the JavaScript engine itself. */
     namespace x {

@@ -2,10 +2,15 @@
 # Regenerate with `cargo run -p kemi-docs -- generate`.
 """The KSR module: the routing API of kemi-proxy."""
 
+from . import corex as corex
 from . import hdr as hdr
 from . import ktest as ktest
+from . import kx as kx
 from . import pv as pv
+from . import pvx as pvx
+from . import siputils as siputils
 from . import x as x
+from . import xlog as xlog
 
 def dbg(text: str) -> None:
     """
@@ -241,6 +246,518 @@ def set_reply_no_connect() -> bool:
     Sends replies only over an existing TCP connection.
 
     Kamailio signature: ``bool KSR.set_reply_no_connect()``
+    """
+    ...
+
+def is_myself(uri: str) -> bool:
+    """
+    True when `uri` names this proxy: a `sip:`/`sips:` URI is checked by
+    host, port and transport against the listening sockets and the
+    aliases; any other text is taken as a host (optionally `host:port`).
+
+    Kamailio signature: ``bool KSR.is_myself(str uri)``
+    """
+    ...
+
+def is_myself_ruri() -> bool:
+    """
+    True when the Request-URI (the rewritten one if set) is this proxy.
+    False for replies.
+
+    Kamailio signature: ``bool KSR.is_myself_ruri()``
+    """
+    ...
+
+def is_myself_duri() -> bool:
+    """
+    True when the destination URI (`$du`) is set and is this proxy.
+
+    Kamailio signature: ``bool KSR.is_myself_duri()``
+    """
+    ...
+
+def is_myself_nhuri() -> bool:
+    """
+    True when the next hop (`$du` if set, else the Request-URI) is this
+    proxy.
+
+    Kamailio signature: ``bool KSR.is_myself_nhuri()``
+    """
+    ...
+
+def is_myself_furi() -> bool:
+    """
+    True when the From URI is this proxy.
+
+    Kamailio signature: ``bool KSR.is_myself_furi()``
+    """
+    ...
+
+def is_myself_turi() -> bool:
+    """
+    True when the To URI is this proxy.
+
+    Kamailio signature: ``bool KSR.is_myself_turi()``
+    """
+    ...
+
+def is_myself_suri() -> bool:
+    """
+    True when the source of the message (its address, port and
+    transport) is one of this proxy's sockets: it looped back.
+
+    Kamailio signature: ``bool KSR.is_myself_suri()``
+    """
+    ...
+
+def is_myself_srcip() -> bool:
+    """
+    True when the source IP address is one of this proxy's, whatever
+    the port.
+
+    Kamailio signature: ``bool KSR.is_myself_srcip()``
+    """
+    ...
+
+def seturi(uri: str) -> bool:
+    """
+    Replaces the Request-URI (`$ru`). False when `uri` is not a valid URI.
+
+    Kamailio signature: ``bool KSR.seturi(str uri)``
+    """
+    ...
+
+def setuser(user: str) -> bool:
+    """
+    Replaces the user part of the Request-URI; an empty `user` removes
+    it. The password, port and parameters are kept.
+
+    Kamailio signature: ``bool KSR.setuser(str user)``
+    """
+    ...
+
+def sethost(host: str) -> bool:
+    """
+    Replaces the host part of the Request-URI (the port is kept).
+
+    Kamailio signature: ``bool KSR.sethost(str host)``
+    """
+    ...
+
+def is_method(vmethod: str) -> bool:
+    """
+    True when the method is `vmethod` (any case). `vmethod` may also be
+    a `|`-separated list of standard methods (`"INVITE|BYE"`), true when
+    any matches; an unknown name in a list makes it false. Replies are
+    tested on their CSeq method.
+
+    Kamailio signature: ``bool KSR.is_method(str vmethod)``
+    """
+    ...
+
+def is_method_in(vmethod: str) -> bool:
+    """
+    True when the method is one of the letters of `vmethod`: I INVITE,
+    A ACK, B BYE, C CANCEL, M MESSAGE, R REGISTER, E PRACK, P PUBLISH,
+    S SUBSCRIBE, N NOTIFY, O OPTIONS, F REFER, U UPDATE, K KDMQ, G GET,
+    T POST, V PUT, D DELETE (any case).
+
+    Kamailio signature: ``bool KSR.is_method_in(str vmethod)``
+    """
+    ...
+
+def forward() -> int:
+    """
+    Forwards the request statelessly to `$du` if set, else to the
+    Request-URI, with this proxy's Via on top. 1 when sent, -1 on error.
+
+    Kamailio signature: ``int KSR.forward()``
+    """
+    ...
+
+def forward_uri(vuri: str) -> int:
+    """
+    Forwards the request statelessly to `vuri` (an empty one works like
+    `KSR.forward()`). 1 when sent, -1 on error.
+
+    Kamailio signature: ``int KSR.forward_uri(str vuri)``
+    """
+    ...
+
+def set_advertised_address(addr: str) -> int:
+    """
+    Advertises `addr` instead of the socket address in what this proxy
+    adds to this message (its Via). 1 when set, 0 for an empty address.
+
+    Kamailio signature: ``int KSR.set_advertised_address(str addr)``
+    """
+    ...
+
+def set_advertised_port(port: str) -> int:
+    """
+    Advertises `port` with the address above. 1 when set, 0 when it is
+    not a port number.
+
+    Kamailio signature: ``int KSR.set_advertised_port(str port)``
+    """
+    ...
+
+def add_tcp_alias(port: int) -> int:
+    """
+    For a message received over a stream (TCP, TLS, WS, WSS): lets the
+    connection also stand for the sender's `port`, so requests to it
+    reuse the connection. 1 when recorded, 0 otherwise.
+
+    Kamailio signature: ``int KSR.add_tcp_alias(int port)``
+    """
+    ...
+
+def add_tcp_alias_via() -> int:
+    """
+    Like `KSR.add_tcp_alias()` with the port of the top Via's sent-by.
+
+    Kamailio signature: ``int KSR.add_tcp_alias_via()``
+    """
+    ...
+
+def is_INVITE() -> bool:
+    """
+    True for INVITE (requests: the method; replies: the CSeq method).
+
+    Kamailio signature: ``bool KSR.is_INVITE()``
+    """
+    ...
+
+def is_ACK() -> bool:
+    """
+    True for ACK.
+
+    Kamailio signature: ``bool KSR.is_ACK()``
+    """
+    ...
+
+def is_BYE() -> bool:
+    """
+    True for BYE.
+
+    Kamailio signature: ``bool KSR.is_BYE()``
+    """
+    ...
+
+def is_CANCEL() -> bool:
+    """
+    True for CANCEL.
+
+    Kamailio signature: ``bool KSR.is_CANCEL()``
+    """
+    ...
+
+def is_REGISTER() -> bool:
+    """
+    True for REGISTER.
+
+    Kamailio signature: ``bool KSR.is_REGISTER()``
+    """
+    ...
+
+def is_OPTIONS() -> bool:
+    """
+    True for OPTIONS.
+
+    Kamailio signature: ``bool KSR.is_OPTIONS()``
+    """
+    ...
+
+def is_SUBSCRIBE() -> bool:
+    """
+    True for SUBSCRIBE.
+
+    Kamailio signature: ``bool KSR.is_SUBSCRIBE()``
+    """
+    ...
+
+def is_PUBLISH() -> bool:
+    """
+    True for PUBLISH.
+
+    Kamailio signature: ``bool KSR.is_PUBLISH()``
+    """
+    ...
+
+def is_NOTIFY() -> bool:
+    """
+    True for NOTIFY.
+
+    Kamailio signature: ``bool KSR.is_NOTIFY()``
+    """
+    ...
+
+def is_REFER() -> bool:
+    """
+    True for REFER.
+
+    Kamailio signature: ``bool KSR.is_REFER()``
+    """
+    ...
+
+def is_INFO() -> bool:
+    """
+    True for INFO.
+
+    Kamailio signature: ``bool KSR.is_INFO()``
+    """
+    ...
+
+def is_UPDATE() -> bool:
+    """
+    True for UPDATE.
+
+    Kamailio signature: ``bool KSR.is_UPDATE()``
+    """
+    ...
+
+def is_PRACK() -> bool:
+    """
+    True for PRACK.
+
+    Kamailio signature: ``bool KSR.is_PRACK()``
+    """
+    ...
+
+def is_MESSAGE() -> bool:
+    """
+    True for MESSAGE.
+
+    Kamailio signature: ``bool KSR.is_MESSAGE()``
+    """
+    ...
+
+def is_KDMQ() -> bool:
+    """
+    True for KDMQ (Kamailio's distributed message queue).
+
+    Kamailio signature: ``bool KSR.is_KDMQ()``
+    """
+    ...
+
+def is_GET() -> bool:
+    """
+    True for an HTTP GET.
+
+    Kamailio signature: ``bool KSR.is_GET()``
+    """
+    ...
+
+def is_POST() -> bool:
+    """
+    True for an HTTP POST.
+
+    Kamailio signature: ``bool KSR.is_POST()``
+    """
+    ...
+
+def is_PUT() -> bool:
+    """
+    True for an HTTP PUT.
+
+    Kamailio signature: ``bool KSR.is_PUT()``
+    """
+    ...
+
+def is_DELETE() -> bool:
+    """
+    True for an HTTP DELETE.
+
+    Kamailio signature: ``bool KSR.is_DELETE()``
+    """
+    ...
+
+def is_UDP() -> bool:
+    """
+    True when the message arrived over UDP.
+
+    Kamailio signature: ``bool KSR.is_UDP()``
+    """
+    ...
+
+def is_TCP() -> bool:
+    """
+    True when the message arrived over plain TCP (not TLS or WS).
+
+    Kamailio signature: ``bool KSR.is_TCP()``
+    """
+    ...
+
+def is_TCPX() -> bool:
+    """
+    True when the message arrived over a TCP-based transport: TCP, TLS,
+    WS or WSS.
+
+    Kamailio signature: ``bool KSR.is_TCPX()``
+    """
+    ...
+
+def is_TLS() -> bool:
+    """
+    True when the message arrived over TLS.
+
+    Kamailio signature: ``bool KSR.is_TLS()``
+    """
+    ...
+
+def is_WS() -> bool:
+    """
+    True when the message arrived over WebSocket.
+
+    Kamailio signature: ``bool KSR.is_WS()``
+    """
+    ...
+
+def is_WSS() -> bool:
+    """
+    True when the message arrived over secure WebSocket.
+
+    Kamailio signature: ``bool KSR.is_WSS()``
+    """
+    ...
+
+def is_WSX() -> bool:
+    """
+    True when the message arrived over WS or WSS.
+
+    Kamailio signature: ``bool KSR.is_WSX()``
+    """
+    ...
+
+def is_SCTP() -> bool:
+    """
+    True when the message arrived over SCTP.
+
+    Kamailio signature: ``bool KSR.is_SCTP()``
+    """
+    ...
+
+def is_proto(sproto: str) -> bool:
+    """
+    True when the receiving transport is one of the letters of `sproto`:
+    u UDP, t TCP, e TLS, s SCTP, v WS, w WSS (any case).
+
+    Kamailio signature: ``bool KSR.is_proto(str sproto)``
+    """
+    ...
+
+def is_IPv4() -> bool:
+    """
+    True when the message arrived on an IPv4 socket.
+
+    Kamailio signature: ``bool KSR.is_IPv4()``
+    """
+    ...
+
+def is_IPv6() -> bool:
+    """
+    True when the message arrived on an IPv6 socket.
+
+    Kamailio signature: ``bool KSR.is_IPv6()``
+    """
+    ...
+
+def to_UDP() -> bool:
+    """
+    True when the message will leave over UDP: for requests per `$du`,
+    else the Request-URI (its `transport`); for replies per the next Via.
+
+    Kamailio signature: ``bool KSR.to_UDP()``
+    """
+    ...
+
+def to_TCP() -> bool:
+    """
+    True when the message will leave over TCP.
+
+    Kamailio signature: ``bool KSR.to_TCP()``
+    """
+    ...
+
+def to_TLS() -> bool:
+    """
+    True when the message will leave over TLS.
+
+    Kamailio signature: ``bool KSR.to_TLS()``
+    """
+    ...
+
+def to_SCTP() -> bool:
+    """
+    True when the message will leave over SCTP.
+
+    Kamailio signature: ``bool KSR.to_SCTP()``
+    """
+    ...
+
+def to_WS() -> bool:
+    """
+    True when the message will leave over WebSocket.
+
+    Kamailio signature: ``bool KSR.to_WS()``
+    """
+    ...
+
+def to_WSS() -> bool:
+    """
+    True when the message will leave over secure WebSocket.
+
+    Kamailio signature: ``bool KSR.to_WSS()``
+    """
+    ...
+
+def to_WSX() -> bool:
+    """
+    True when the message will leave over WS or WSS.
+
+    Kamailio signature: ``bool KSR.to_WSX()``
+    """
+    ...
+
+def to_IPv4() -> bool:
+    """
+    True when the next hop's host is an IPv4 address literal.
+
+    Kamailio signature: ``bool KSR.to_IPv4()``
+    """
+    ...
+
+def to_IPv6() -> bool:
+    """
+    True when the next hop's host is an IPv6 address literal.
+
+    Kamailio signature: ``bool KSR.to_IPv6()``
+    """
+    ...
+
+def is_src_port(vport: int) -> bool:
+    """
+    True when the message came from source port `vport`.
+
+    Kamailio signature: ``bool KSR.is_src_port(int vport)``
+    """
+    ...
+
+def is_dst_port(vport: int) -> bool:
+    """
+    True when the message arrived on local port `vport`.
+
+    Kamailio signature: ``bool KSR.is_dst_port(int vport)``
+    """
+    ...
+
+def route(route: str) -> int:
+    """
+    Would run the native `route[name]` block of kamailio.cfg; this proxy
+    has none (routing is all in the script), so it logs and returns -1,
+    Kamailio's code for a missing route.
+
+    Kamailio signature: ``int KSR.route(str route)``
     """
     ...
 

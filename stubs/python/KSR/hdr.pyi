@@ -2,4 +2,144 @@
 # Regenerate with `cargo run -p kemi-docs -- generate`.
 """Header fields: test, read, add and remove headers of the message."""
 
+from typing import Any, Dict, List, Optional, Union
+
+def append(txt: str) -> int:
+    """
+    Adds the header text `txt` (complete lines ending in CRLF) after the
+    last header. 1, or -1 when the text is not header lines.
+
+    Kamailio signature: ``int KSR.hdr.append(str txt)``
+    """
+    ...
+
+def append_after(txt: str, hname: str) -> int:
+    """
+    Adds `txt` after the first header named `hname`, or after the last
+    header when there is none.
+
+    Kamailio signature: ``int KSR.hdr.append_after(str txt, str hname)``
+    """
+    ...
+
+def insert(txt: str) -> int:
+    """
+    Adds `txt` before the first header.
+
+    Kamailio signature: ``int KSR.hdr.insert(str txt)``
+    """
+    ...
+
+def insert_before(txt: str, hname: str) -> int:
+    """
+    Adds `txt` before the first header named `hname`, or before the
+    first header when there is none.
+
+    Kamailio signature: ``int KSR.hdr.insert_before(str txt, str hname)``
+    """
+    ...
+
+def remove(hname: str) -> int:
+    """
+    Removes every header named `hname` (full and compact forms alike).
+    1 whether or not any was there; -1 for an invalid name.
+
+    Kamailio signature: ``int KSR.hdr.remove(str hname)``
+    """
+    ...
+
+def rmappend(hrm: str, hadd: str) -> int:
+    """
+    Removes every header named `hrm`, then appends `hadd`.
+
+    Kamailio signature: ``int KSR.hdr.rmappend(str hrm, str hadd)``
+    """
+    ...
+
+def rminsert(hrm: str, hadd: str) -> int:
+    """
+    Removes every header named `hrm`, then inserts `hadd` first.
+
+    Kamailio signature: ``int KSR.hdr.rminsert(str hrm, str hadd)``
+    """
+    ...
+
+def is_present(hname: str) -> int:
+    """
+    1 when the message has a header named `hname`, else -1 (an int, not
+    a boolean).
+
+    Kamailio signature: ``int KSR.hdr.is_present(str hname)``
+    """
+    ...
+
+def append_to_reply(txt: str) -> int:
+    """
+    Queues header text `txt` (lines ending in CRLF) for the replies the
+    proxy itself builds for this message.
+
+    Kamailio signature: ``int KSR.hdr.append_to_reply(str txt)``
+    """
+    ...
+
+def get(hname: str) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    The value of the first header named `hname`, or nil.
+
+    Kamailio signature: ``xval KSR.hdr.get(str hname)``
+    """
+    ...
+
+def gete(hname: str) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    The value of the first header named `hname`, or `""`.
+
+    Kamailio signature: ``xval KSR.hdr.gete(str hname)``
+    """
+    ...
+
+def getw(hname: str) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    The value of the first header named `hname`, or `"<null>"`.
+
+    Kamailio signature: ``xval KSR.hdr.getw(str hname)``
+    """
+    ...
+
+def get_idx(hname: str, idx: int) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    The value of the `idx`-th header named `hname` (0 first, -1 last),
+    or nil.
+
+    Kamailio signature: ``xval KSR.hdr.get_idx(str hname, int idx)``
+    """
+    ...
+
+def gete_idx(hname: str, idx: int) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    As `get_idx`, with `""` when missing.
+
+    Kamailio signature: ``xval KSR.hdr.gete_idx(str hname, int idx)``
+    """
+    ...
+
+def getw_idx(hname: str, idx: int) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    As `get_idx`, with `"<null>"` when missing.
+
+    Kamailio signature: ``xval KSR.hdr.getw_idx(str hname, int idx)``
+    """
+    ...
+
+def match_content(hname: str, op: str, mval: str, hidx: str) -> bool:
+    """
+    Compares the (trimmed) values of the headers named `hname` with
+    `mval`, ignoring case. `op`: `eq`, `ne`, `sw` (starts with), `in`
+    (contains); `re` is not implemented and is always false. `hidx`
+    picks the headers: `f` the first, `l` the last, `a` all must match,
+    `o` at least one. False when no header has the name.
+
+    Kamailio signature: ``bool KSR.hdr.match_content(str hname, str op, str mval, str hidx)``
+    """
+    ...
 

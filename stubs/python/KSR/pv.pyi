@@ -2,4 +2,110 @@
 # Regenerate with `cargo run -p kemi-docs -- generate`.
 """Pseudo-variables: get, set and test `$...` values by name."""
 
+from typing import Any, Dict, List, Optional, Union
+
+def get(pvn: str) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    The value of the pseudo-variable `pvn` (`"$ru"`, `"$var(x)"`,
+    `"$hdr(X-Foo)"`...): an integer or a string, or nil when it is null
+    or the name is not a valid PV.
+
+    Kamailio signature: ``xval KSR.pv.get(str pvn)``
+    """
+    ...
+
+def getw(pvn: str) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    Like `get`, but a null value comes back as the string `"<null>"`.
+
+    Kamailio signature: ``xval KSR.pv.getw(str pvn)``
+    """
+    ...
+
+def gete(pvn: str) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    Like `get`, but a null value comes back as the empty string.
+
+    Kamailio signature: ``xval KSR.pv.gete(str pvn)``
+    """
+    ...
+
+def geti(pvn: str) -> int:
+    """
+    The value of `pvn` as an integer: strings holding a decimal number
+    are converted, anything else (null, text, bad name) gives 0.
+    Values beyond 32 bits are truncated; use `getl` for them.
+
+    Kamailio signature: ``int KSR.pv.geti(str pvn)``
+    """
+    ...
+
+def getl(pvn: str) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    The value of `pvn` as a 64-bit integer (0 when null or not a number).
+
+    Kamailio signature: ``xval KSR.pv.getl(str pvn)``
+    """
+    ...
+
+def getvn(pvn: str, xival: int) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    Like `get`, but gives the integer `xival` when the value is null or
+    the name invalid.
+
+    Kamailio signature: ``xval KSR.pv.getvn(str pvn, int xival)``
+    """
+    ...
+
+def getvs(pvn: str, xsval: str) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
+    """
+    Like `get`, but gives the string `xsval` when the value is null or
+    the name invalid.
+
+    Kamailio signature: ``xval KSR.pv.getvs(str pvn, str xsval)``
+    """
+    ...
+
+def seti(pvn: str, ival: int) -> bool:
+    """
+    Assigns the integer `ival` to `pvn`. False when the name is invalid
+    or the PV cannot take the value (read-only, bad URI part...).
+
+    Kamailio signature: ``bool KSR.pv.seti(str pvn, int ival)``
+    """
+    ...
+
+def setl(pvn: str, xval: int) -> bool:
+    """
+    Assigns the 64-bit integer `xval` to `pvn`.
+
+    Kamailio signature: ``bool KSR.pv.setl(str pvn, long xval)``
+    """
+    ...
+
+def sets(pvn: str, sval: str) -> bool:
+    """
+    Assigns the string `sval` to `pvn`.
+
+    Kamailio signature: ``bool KSR.pv.sets(str pvn, str sval)``
+    """
+    ...
+
+def unset(pvn: str) -> bool:
+    """
+    Makes `pvn` null: deletes an `$avp`/`$xavp` value, clears `$du`,
+    resets a `$var` to 0...
+
+    Kamailio signature: ``bool KSR.pv.unset(str pvn)``
+    """
+    ...
+
+def is_null(pvn: str) -> bool:
+    """
+    True when `pvn` is null, and also when the name is invalid or the
+    value cannot be read.
+
+    Kamailio signature: ``bool KSR.pv.is_null(str pvn)``
+    """
+    ...
 
