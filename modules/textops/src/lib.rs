@@ -39,13 +39,7 @@ pub mod kemi {
     }
 
     /// Records regex replacements over `base..base+hay.len()` of the message.
-    fn replace_in(
-        msg: &mut Message,
-        base: usize,
-        hay_len: usize,
-        cuts: Vec<(usize, usize, Vec<u8>)>,
-    ) -> bool {
-        let _ = hay_len;
+    fn replace_in(msg: &mut Message, base: usize, cuts: Vec<(usize, usize, Vec<u8>)>) -> bool {
         if cuts.is_empty() {
             return false;
         }
@@ -73,15 +67,19 @@ pub mod kemi {
         out
     }
 
-    /// The header section (first line and header fields) as bytes, with
-    /// its offset (0).
+    /// Length of the first line and header fields.
     fn head_len(msg: &Message) -> usize {
         util::headers_end(msg)
     }
 
     /// Literal matches of `key` in `hay` (first only for mode "f", all for
     /// "a"); any other mode is an error.
-    fn str_cuts(hay: &[u8], key: &str, rval: &str, mode: &str) -> Option<Vec<(usize, usize, Vec<u8>)>> {
+    fn str_cuts(
+        hay: &[u8],
+        key: &str,
+        rval: &str,
+        mode: &str,
+    ) -> Option<Vec<(usize, usize, Vec<u8>)>> {
         let all = match mode {
             "" | "f" | "F" => false,
             "a" | "A" => true,
@@ -151,7 +149,12 @@ pub mod kemi {
         let Some(end) = re.find(ctx.msg.as_bytes()).map(|m| m.end()) else {
             return -1;
         };
-        code(util::splice(&mut ctx.msg, end, end, val.as_bytes().to_vec()))
+        code(util::splice(
+            &mut ctx.msg,
+            end,
+            end,
+            val.as_bytes().to_vec(),
+        ))
     }
 
     /// Inserts `val` right after the first match of `ematch` in the body;
@@ -165,7 +168,12 @@ pub mod kemi {
         let Some(end) = re.find(ctx.msg.body()).map(|m| m.end()) else {
             return -1;
         };
-        code(util::splice(&mut ctx.msg, base + end, base + end, val.as_bytes().to_vec()))
+        code(util::splice(
+            &mut ctx.msg,
+            base + end,
+            base + end,
+            val.as_bytes().to_vec(),
+        ))
     }
 
     /// 1 if a header field named `hname` is present (compact and full forms
@@ -181,7 +189,11 @@ pub mod kemi {
         let Some(re) = util::compile_search(ematch) else {
             return -1;
         };
-        code(ctx.msg.headers().any(|h| re.is_match(h.raw_name.as_bytes())))
+        code(
+            ctx.msg
+                .headers()
+                .any(|h| re.is_match(h.raw_name.as_bytes())),
+        )
     }
 
     /// Applies the sed-like `/re/repl/flags` to the whole message (first
@@ -193,8 +205,7 @@ pub mod kemi {
             return -1;
         };
         let cuts = s.matches(ctx.msg.as_bytes());
-        let len = ctx.msg.as_bytes().len();
-        code(replace_in(&mut ctx.msg, 0, len, cuts))
+        code(replace_in(&mut ctx.msg, 0, cuts))
     }
 
     /// Applies `/re/repl/flags` to the Request-URI (the new one if set) and
@@ -241,7 +252,10 @@ pub mod kemi {
         let stop = rest.find([';', '?']).unwrap_or(rest.len());
         let at = rest.get(..stop).and_then(|r| r.rfind('@'));
         let (userinfo, hostpart) = match at {
-            Some(a) => (rest.get(..a).unwrap_or_default(), rest.get(a + 1..).unwrap_or_default()),
+            Some(a) => (
+                rest.get(..a).unwrap_or_default(),
+                rest.get(a + 1..).unwrap_or_default(),
+            ),
             None => ("", rest),
         };
         let (user, password) = match userinfo.find(':') {
@@ -272,8 +286,7 @@ pub mod kemi {
         };
         let base = util::body_offset(&ctx.msg);
         let cuts = s.matches(ctx.msg.body());
-        let len = ctx.msg.body().len();
-        code(replace_in(&mut ctx.msg, base, len, cuts))
+        code(replace_in(&mut ctx.msg, base, cuts))
     }
 
     /// Applies `/re/repl/flags` to the values of the `hname` fields (flags
@@ -285,7 +298,9 @@ pub mod kemi {
         };
         let mut cuts = Vec::new();
         for i in pick_fields(&ctx.msg, hname, flags) {
-            let Some(h) = ctx.msg.header_at(i) else { continue };
+            let Some(h) = ctx.msg.header_at(i) else {
+                continue;
+            };
             let Some((vs, _)) = util::value_span(&ctx.msg, &h) else {
                 continue;
             };
@@ -295,7 +310,7 @@ pub mod kemi {
                     .map(|(a, b, t)| (vs + a, vs + b, t)),
             );
         }
-        code(replace_in(&mut ctx.msg, 0, 0, cuts))
+        code(replace_in(&mut ctx.msg, 0, cuts))
     }
 
     /// Applies `/re/repl/flags` to `itext` and stores the result in the
@@ -327,7 +342,11 @@ pub mod kemi {
     /// Removes the fields whose name matches `keep(name)`; returns how many
     /// (-1 if none).
     fn remove_where(msg: &mut Message, keep: impl Fn(&str) -> bool) -> i32 {
-        let found: Vec<usize> = msg.headers().filter(|h| keep(h.raw_name)).map(|h| h.index).collect();
+        let found: Vec<usize> = msg
+            .headers()
+            .filter(|h| keep(h.raw_name))
+            .map(|h| h.index)
+            .collect();
         let mut n = 0;
         for i in found {
             if util::remove_header(msg, i) {
@@ -374,7 +393,9 @@ pub mod kemi {
         let (Some(m), Some(s)) = (util::compile_search(ematch), util::compile_search(eskip)) else {
             return -1;
         };
-        remove_where(&mut ctx.msg, |n| m.is_match(n.as_bytes()) && !s.is_match(n.as_bytes()))
+        remove_where(&mut ctx.msg, |n| {
+            m.is_match(n.as_bytes()) && !s.is_match(n.as_bytes())
+        })
     }
 
     /// Removes the fields named `hname` whose value satisfies `op` against
@@ -434,7 +455,7 @@ pub mod kemi {
             return -1;
         };
         let cuts = re_cuts(&re, ctx.msg.as_bytes(), sval, false);
-        code(replace_in(&mut ctx.msg, 0, 0, cuts))
+        code(replace_in(&mut ctx.msg, 0, cuts))
     }
 
     /// Replaces the string `mkey` in the message by `rval`, the first
@@ -444,7 +465,7 @@ pub mod kemi {
         let Some(cuts) = str_cuts(ctx.msg.as_bytes(), mkey, rval, rmode) else {
             return -1;
         };
-        code(replace_in(&mut ctx.msg, 0, 0, cuts))
+        code(replace_in(&mut ctx.msg, 0, cuts))
     }
 
     /// Replaces every match of `sre` in the message by `sval`. 1 if any.
@@ -454,7 +475,7 @@ pub mod kemi {
             return -1;
         };
         let cuts = re_cuts(&re, ctx.msg.as_bytes(), sval, true);
-        code(replace_in(&mut ctx.msg, 0, 0, cuts))
+        code(replace_in(&mut ctx.msg, 0, cuts))
     }
 
     /// Replaces the first match of `sre` in the body by `sval`. 1 if replaced.
@@ -465,7 +486,7 @@ pub mod kemi {
         };
         let base = util::body_offset(&ctx.msg);
         let cuts = re_cuts(&re, ctx.msg.body(), sval, false);
-        code(replace_in(&mut ctx.msg, base, 0, cuts))
+        code(replace_in(&mut ctx.msg, base, cuts))
     }
 
     /// Replaces the string `mkey` in the body by `rval` (`rmode` "f" first,
@@ -476,7 +497,7 @@ pub mod kemi {
         let Some(cuts) = str_cuts(ctx.msg.body(), mkey, rval, rmode) else {
             return -1;
         };
-        code(replace_in(&mut ctx.msg, base, 0, cuts))
+        code(replace_in(&mut ctx.msg, base, cuts))
     }
 
     /// Replaces the first match of `sre` in the first line and header
@@ -487,8 +508,13 @@ pub mod kemi {
             return -1;
         };
         let end = head_len(&ctx.msg);
-        let cuts = re_cuts(&re, ctx.msg.as_bytes().get(..end).unwrap_or_default(), sval, false);
-        code(replace_in(&mut ctx.msg, 0, 0, cuts))
+        let cuts = re_cuts(
+            &re,
+            ctx.msg.as_bytes().get(..end).unwrap_or_default(),
+            sval,
+            false,
+        );
+        code(replace_in(&mut ctx.msg, 0, cuts))
     }
 
     /// Replaces the string `mkey` in the first line and header fields by
@@ -500,7 +526,7 @@ pub mod kemi {
         let Some(cuts) = str_cuts(head, mkey, rval, rmode) else {
             return -1;
         };
-        code(replace_in(&mut ctx.msg, 0, 0, cuts))
+        code(replace_in(&mut ctx.msg, 0, cuts))
     }
 
     /// Replaces every match of `sre` in the body by `sval`. 1 if any.
@@ -511,7 +537,7 @@ pub mod kemi {
         };
         let base = util::body_offset(&ctx.msg);
         let cuts = re_cuts(&re, ctx.msg.body(), sval, true);
-        code(replace_in(&mut ctx.msg, base, 0, cuts))
+        code(replace_in(&mut ctx.msg, base, cuts))
     }
 
     /// Replaces every match of `sre` in the body by `sval`, building the
@@ -615,7 +641,10 @@ pub mod kemi {
             tracing::debug!("textops: filter_body: body is not multipart");
             return -1;
         };
-        let Some(p) = parts.iter().find(|p| util::type_matches(&p.ctype, content_type)) else {
+        let Some(p) = parts
+            .iter()
+            .find(|p| util::type_matches(&p.ctype, content_type))
+        else {
             return -1;
         };
         let content = body.slice(p.content.clone());
@@ -731,11 +760,17 @@ pub mod kemi {
     #[kemi_export]
     pub fn is_audio_on_hold(ctx: &mut Context) -> i32 {
         let body = ctx.msg.body();
-        let ct = ctx.msg.header(HeaderName::ContentType).unwrap_or("application/sdp");
+        let ct = ctx
+            .msg
+            .header(HeaderName::ContentType)
+            .unwrap_or("application/sdp");
         let sdp: &[u8] = if util::type_matches(ct, "application/sdp") {
             body
         } else if let Some(ps) = util::boundary_of(ct).and_then(|b| util::parts(body, &b)) {
-            match ps.iter().find(|p| util::type_matches(&p.ctype, "application/sdp")) {
+            match ps
+                .iter()
+                .find(|p| util::type_matches(&p.ctype, "application/sdp"))
+            {
                 Some(p) => body.get(p.content.clone()).unwrap_or_default(),
                 None => return -1,
             }
@@ -822,11 +857,16 @@ pub mod kemi {
     fn valid_boundary(b: &str) -> bool {
         !b.is_empty()
             && b.len() <= 70
-            && b.bytes().all(|c| c.is_ascii_alphanumeric() || b"'()+_,-./:=?".contains(&c))
+            && b.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"'()+_,-./:=?".contains(&c))
     }
 
     fn to_multipart(msg: &mut Message, nbody: &str, ctype: &str, boundary: &str) -> i32 {
-        let boundary = if boundary.is_empty() { util::DEFAULT_BOUNDARY } else { boundary };
+        let boundary = if boundary.is_empty() {
+            util::DEFAULT_BOUNDARY
+        } else {
+            boundary
+        };
         if !valid_boundary(boundary) {
             tracing::error!("textops: bad multipart boundary {boundary:?}");
             return -1;
@@ -938,7 +978,11 @@ pub mod kemi {
     pub fn body_part(msg: &Message, ctype: &str, raw: bool) -> Option<Vec<u8>> {
         let (body, _, parts) = util::body_parts(msg)?;
         let p = parts.iter().find(|p| util::type_matches(&p.ctype, ctype))?;
-        let r = if raw { p.whole.clone() } else { p.content.clone() };
+        let r = if raw {
+            p.whole.clone()
+        } else {
+            p.content.clone()
+        };
         body.get(r).map(<[u8]>::to_vec)
     }
 
@@ -966,7 +1010,9 @@ pub mod kemi {
     /// in `input`.
     pub fn substring(input: &str, regex: &str, mindex: i32, nmatch: i32) -> Option<String> {
         let re = util::compile(regex, false, Lines::Newline)?;
-        let caps = re.captures_iter(input.as_bytes()).nth(usize::try_from(nmatch).ok()?)?;
+        let caps = re
+            .captures_iter(input.as_bytes())
+            .nth(usize::try_from(nmatch).ok()?)?;
         let g = caps.get(usize::try_from(mindex).ok()?)?;
         Some(String::from_utf8_lossy(g.as_bytes()).into_owned())
     }
@@ -986,7 +1032,6 @@ pub mod kemi {
     pub fn sdp_hold_state(sdp: &str) -> i32 {
         sdp_hold(sdp)
     }
-
 }
 
 /// textops: `loadmodule "textops.so"`.

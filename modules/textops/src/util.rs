@@ -300,7 +300,10 @@ pub fn pending_body(msg: &Message) -> Bytes {
 
 /// The Content-Type as it will be sent (a pending change first).
 pub fn pending_content_type(msg: &Message) -> Option<String> {
-    let ct_index = msg.headers_of(HeaderName::ContentType).next().map(|h| h.index);
+    let ct_index = msg
+        .headers_of(HeaderName::ContentType)
+        .next()
+        .map(|h| h.index);
     for e in msg.edits().iter().rev() {
         match e {
             Edit::AddHeader { name, value, .. }
@@ -433,7 +436,10 @@ pub fn parts(body: &[u8], boundary: &str) -> Option<Vec<Part>> {
         if body.get(after..after + 2) == Some(b"--") {
             break;
         }
-        let Some(nl) = body.get(after..next).and_then(|r| r.iter().position(|&c| c == b'\n')) else {
+        let Some(nl) = body
+            .get(after..next)
+            .and_then(|r| r.iter().position(|&c| c == b'\n'))
+        else {
             continue;
         };
         let raw_start = after + nl + 1;
