@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use kemi_core::sip::Message;
+use kemi_core::sip::{HeaderPos, Message};
 use kemi_core::Xval;
 use kemi_mod_textops::util;
 
@@ -161,17 +161,9 @@ pub fn add(msg: &mut Message, kind: Kind, iname: &str, text: &str, after: bool) 
         return -1;
     };
     let (at, text) = match kind {
-        Kind::Header => {
-            let Some(h) = msg.header_at(p) else {
-                return -1;
-            };
-            let (s, e) = util::line_span(msg, &h);
-            let mut t = text.to_owned();
-            if !t.ends_with('\n') {
-                t.push_str("\r\n");
-            }
-            (if after { e } else { s }, t)
-        }
+        // New header lines go in as header edits, so that they survive the
+        // removal of the field they are anchored to.
+        Kind::Header => return add_headers(msg, p, text, after),
         Kind::BodyLine => {
             let base = util::body_offset(msg);
             match lines(msg).get(p) {
@@ -185,6 +177,41 @@ pub fn add(msg: &mut Message, kind: Kind, iname: &str, text: &str, after: bool) 
     } else {
         -1
     }
+}
+
+/// Adds the `Name: value` lines of `text` before or after field `index`.
+fn add_headers(msg: &mut Message, index: usize, text: &str, after: bool) -> i32 {
+    let mut fields = Vec::new();
+    for line in text.split('\n').map(|l| l.trim_end_matches('\r')) {
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            tracing::error!("textopsx: not a header line: {line:?}");
+            return -1;
+        };
+        fields.push((name.trim(), value.trim()));
+    }
+    if fields.is_empty() {
+        return -1;
+    }
+    // Added after the same field, later lines must come later: add them
+    // in reverse when appending.
+    if after {
+        fields.reverse();
+    }
+    for (name, value) in fields {
+        let pos = if after {
+            HeaderPos::After(index)
+        } else {
+            HeaderPos::Before(index)
+        };
+        if let Err(e) = msg.add_header(pos, name, value) {
+            tracing::error!("textopsx: cannot add header {name:?}: {e}");
+            return -1;
+        }
+    }
+    1
 }
 
 pub fn text(msg: &Message, kind: Kind, iname: &str, name: bool) -> Xval {
