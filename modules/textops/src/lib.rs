@@ -43,6 +43,15 @@ pub mod kemi {
         if cuts.is_empty() {
             return false;
         }
+        // All or nothing: a match across the body start, or a replacement
+        // that is not text, fails the call before anything is recorded.
+        let body = util::body_offset(msg);
+        if cuts.iter().any(|(s, e, t)| {
+            (base + s < body && base + e > body) || std::str::from_utf8(t).is_err()
+        }) {
+            tracing::error!("textops: a match spans the body start or yields non-text bytes");
+            return false;
+        }
         let mut ok = true;
         for (s, e, t) in cuts {
             ok &= util::splice(msg, base + s, base + e, t);

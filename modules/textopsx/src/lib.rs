@@ -94,11 +94,12 @@ pub mod kemi {
             };
             ok &= util::splice(msg, start, line_end, text.into_bytes());
         }
-        code_of(ok)
-    }
-
-    fn code_of(ok: bool) -> i32 {
-        code(ok)
+        // `code` is the status parameter here, not the helper.
+        if ok {
+            1
+        } else {
+            -1
+        }
     }
 
     /// Changes the status code and reason phrase of a reply being
