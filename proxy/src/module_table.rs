@@ -12,6 +12,8 @@ pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_kemix::MODULE,
     &kemi_mod_siputils::MODULE,
     &kemi_mod_corex::MODULE,
+    &kemi_mod_textops::MODULE,
+    &kemi_mod_textopsx::MODULE,
 ];
 
 /// Finds a compiled-in module by the name `loadmodule` uses.

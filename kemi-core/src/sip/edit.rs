@@ -48,9 +48,12 @@ pub enum Edit {
     /// A new body; Content-Length is set to its length (the first
     /// Content-Length field is rewritten, others removed, or one is added).
     SetBody(Bytes),
-    /// Replace the bytes `start..end` of the header section by `text`
-    /// (`start == end` inserts). Used for in-value changes such as Via
-    /// `received`/`rport`.
+    /// Replace the bytes `start..end` of the message by `text` (`start ==
+    /// end` inserts). Used for in-value changes such as Via
+    /// `received`/`rport` and for textops' regex replacements, which may
+    /// touch the first line, the header section or the body, but never both
+    /// sides of the body start. Splices inside the body are applied to it
+    /// and Content-Length follows; a `SetBody` overrides them.
     Splice {
         start: usize,
         end: usize,
@@ -154,9 +157,10 @@ impl Message {
             }
             Edit::SetBody(_) => self.edits.retain(|e| !matches!(e, Edit::SetBody(_))),
             Edit::Splice { start, end, .. } => {
-                let lo = self.headers_start as usize;
-                let hi = self.headers_end as usize;
-                if !(lo <= *start && start <= end && *end <= hi) {
+                let body = self.body.range();
+                let in_head = *end <= body.start;
+                let in_body = body.start <= *start && *end <= body.end;
+                if start > end || !(in_head || in_body) {
                     return Err(EditError::BadOffset(*start));
                 }
             }
@@ -309,14 +313,63 @@ impl Message {
         t
     }
 
+    /// True for a splice inside the body (an insertion at the very body
+    /// start counts as body when the message has a body section).
+    fn in_body(&self, start: usize, end: usize) -> bool {
+        let body = self.body.range();
+        self.has_empty_line && body.start <= start && end <= body.end
+    }
+
+    /// The body with the splices recorded inside it applied (in offset
+    /// order, overlapping ones dropped), or `None` if there are none.
+    fn spliced_body(&self) -> Option<Bytes> {
+        let base = self.body.start as usize;
+        let mut cuts: Vec<(usize, usize, &str)> = self
+            .edits
+            .iter()
+            .filter_map(|e| match e {
+                Edit::Splice { start, end, text } if self.in_body(*start, *end) => {
+                    Some((*start - base, *end - base, text.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+        if cuts.is_empty() {
+            return None;
+        }
+        cuts.sort_by_key(|c| c.0);
+        let body = self.body();
+        let mut out = Vec::with_capacity(body.len() + 64);
+        let mut cursor = 0;
+        for (start, end, text) in cuts {
+            if start < cursor {
+                continue;
+            }
+            out.extend_from_slice(body.get(cursor..start).unwrap_or_default());
+            out.extend_from_slice(text.as_bytes());
+            cursor = end;
+        }
+        out.extend_from_slice(body.get(cursor..).unwrap_or_default());
+        Some(Bytes::from(out))
+    }
+
     fn lumps(&self) -> Vec<Lump<'_>> {
         let mut lumps = Vec::with_capacity(self.edits.len() + 2);
         // The body first, so that its Content-Length wins over a
-        // ReplaceValue of the same field.
-        if let Some(body) = self.edits.iter().rev().find_map(|e| match e {
+        // ReplaceValue of the same field. Splices inside the body become a
+        // new body, so Content-Length is rewritten for them too.
+        let spliced;
+        let new_body = match self.edits.iter().rev().find_map(|e| match e {
             Edit::SetBody(b) => Some(b),
             _ => None,
         }) {
+            Some(b) => Some(b),
+            None => {
+                spliced = self.spliced_body();
+                spliced.as_ref()
+            }
+        };
+        if let Some(body) = new_body {
             let len = body.len().to_string();
             let mut cls = self.headers_of(HeaderName::ContentLength).map(|h| h.index);
             match cls.next().and_then(|i| self.headers.get(i)) {
@@ -379,10 +432,63 @@ impl Message {
                 }
                 Edit::SetBody(_) => {}
                 Edit::Splice { start, end, text } => {
-                    lumps.push(Lump::inline(*start, *end, Cow::Borrowed(text.as_bytes())))
+                    if !self.in_body(*start, *end) {
+                        lumps.push(Lump::inline(*start, *end, Cow::Borrowed(text.as_bytes())))
+                    }
                 }
             }
         }
         lumps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSG: &[u8] = b"MESSAGE sip:bob@example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
+Content-Length: 11\r\n\
+\r\n\
+hello world";
+
+    fn splice(m: &mut Message, start: usize, end: usize, text: &str) -> Result<(), EditError> {
+        m.edit(Edit::Splice {
+            start,
+            end,
+            text: text.to_owned(),
+        })
+    }
+
+    #[test]
+    fn splices_anywhere_and_body_length_follows() {
+        let mut m = Message::parse(MSG).unwrap();
+        let s = std::str::from_utf8(MSG).unwrap();
+        let uri = s.find("bob").unwrap();
+        let body = s.find("hello").unwrap();
+        splice(&mut m, uri, uri + 3, "carol").unwrap();
+        splice(&mut m, body + 6, body + 11, "there, friend").unwrap();
+        splice(&mut m, body, body, ">").unwrap();
+        assert_eq!(
+            m.serialize(),
+            b"MESSAGE sip:carol@example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
+Content-Length: 20\r\n\
+\r\n\
+>hello there, friend"
+                .to_vec()
+        );
+    }
+
+    #[test]
+    fn splice_across_body_start_is_refused_and_set_body_wins() {
+        let mut m = Message::parse(MSG).unwrap();
+        let body = MSG.len() - 11;
+        assert!(splice(&mut m, body - 2, body + 1, "x").is_err());
+        assert!(splice(&mut m, body + 3, body + 2, "x").is_err());
+        assert!(splice(&mut m, body, MSG.len() + 1, "x").is_err());
+        splice(&mut m, body, body + 5, "bye").unwrap();
+        m.set_body(&b"new"[..]);
+        assert!(m.serialize().ends_with(b"Content-Length: 3\r\n\r\nnew"));
     }
 }
