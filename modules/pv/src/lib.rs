@@ -6,7 +6,7 @@
 
 mod ops;
 
-use kemi_core::ModuleDef;
+use kemi_core::{kemi_module, ModuleDef};
 
 /// Variables, AVPs and extended AVPs by name, without `$...` syntax.
 ///
@@ -15,7 +15,7 @@ use kemi_core::ModuleDef;
 /// removes, `*_is_null` returns 1 when there is no value and -1 otherwise.
 /// `$xavp`/`$xavi` assignments add a new value on top (index 0), `$xavu`
 /// ones overwrite; `$xavi` names ignore case.
-#[kemi_core::kemi_module(name = "pvx")]
+#[kemi_module(name = "pvx")]
 pub mod kemi {
     use super::ops::*;
     use kemi_core::pv::XavKind::{Xavi, Xavp, Xavu};
