@@ -1,7 +1,7 @@
 //! The `xlog` module: log lines in which pseudo-variables (`$ru`, `$ci`,
 //! `$var(x)`...) are replaced by their values before logging.
 
-use kemi_core::{Context, ModuleDef};
+use kemi_core::{kemi_module, Context, ModuleDef};
 
 /// Log levels, from Kamailio's names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +55,7 @@ fn emit(ctx: &Context, level: Level, facility: Option<&str>, lmsg: &str) -> i32 
 
 /// Formatted logging: the message text may hold pseudo-variables, which
 /// are expanded (null values print as `<null>`).
-#[kemi_core::kemi_module(name = "xlog")]
+#[kemi_module(name = "xlog")]
 pub mod kemi {
     use super::*;
 
