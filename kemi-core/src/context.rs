@@ -91,6 +91,8 @@ pub struct Context {
     /// The reply a module chose when a check failed (code, reason), for
     /// functions that send it later (`KSR.sanity.sanity_reply()`).
     pub error_reply: Option<(u16, String)>,
+    /// Header lines to send with `error_reply` (420's `Unsupported`).
+    pub error_reply_headers: String,
 }
 
 impl Context {
@@ -117,6 +119,7 @@ impl Context {
             advertised_port: None,
             tcp_alias_port: None,
             error_reply: None,
+            error_reply_headers: String::new(),
         }
     }
 

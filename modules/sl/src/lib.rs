@@ -169,7 +169,8 @@ pub mod kemi {
     #[kemi_export]
     pub fn sl_reply_error(ctx: &mut Context) -> i32 {
         let (code, reason) = error_reply(ctx);
-        send_stateless(ctx, code, &reason, "", b"")
+        let headers = ctx.error_reply_headers.clone();
+        send_stateless(ctx, code, &reason, &headers, b"")
     }
 
     /// Like `sl_reply_error`, statefully once tm exists.
