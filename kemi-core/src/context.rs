@@ -157,6 +157,8 @@ pub struct Context {
     /// The local socket to send the message from (`$fs`), if forced.
     pub send_socket: Option<SocketRef>,
     pub via_options: ViaOptions,
+    /// Header lines to send with `error_reply` (420's `Unsupported`).
+    pub error_reply_headers: String,
 }
 
 impl Context {
@@ -189,6 +191,7 @@ impl Context {
             xflags: 0,
             send_socket: None,
             via_options: ViaOptions::default(),
+            error_reply_headers: String::new(),
         }
     }
 

@@ -14,6 +14,9 @@ pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_corex::MODULE,
     &kemi_mod_textops::MODULE,
     &kemi_mod_textopsx::MODULE,
+    &kemi_mod_sl::MODULE,
+    &kemi_mod_maxfwd::MODULE,
+    &kemi_mod_sanity::MODULE,
 ];
 
 /// Finds a compiled-in module by the name `loadmodule` uses.
