@@ -323,18 +323,17 @@ pub mod kemi {
     }
 
     /// Applies `/re/repl/flags` to `itext` and stores the result in the
-    /// pseudo-variable `opv`. There is no PV engine in this build: the
-    /// substitution runs, the store fails, -1.
+    /// pseudo-variable `opv`; -1 when the expression is bad, nothing
+    /// matched or `opv` cannot be written.
     #[kemi_export]
     pub fn subst_v(ctx: &mut Context, itext: &str, subex: &str, opv: &str) -> i32 {
-        let _ = ctx;
         let Some(s) = util::parse_subst(subex) else {
             return -1;
         };
         let Some(out) = s.apply(itext.as_bytes()) else {
             return -1;
         };
-        code(util::pv_set_unavailable(opv, &out))
+        code(util::pv_set(ctx, opv, &out))
     }
 
     /// Removes every header field named `hname`; returns how many (-1 if none).
@@ -995,13 +994,12 @@ pub mod kemi {
         body.get(r).map(<[u8]>::to_vec)
     }
 
-    /// Stores the content of the first part of type `ctype` in the PV
-    /// `pvname`. There is no PV engine in this build: -1 with a log (also
-    /// -1 if there is no such part).
+    /// Stores the content of the first body part of type `ctype` in the PV
+    /// `pvname`; -1 if there is no such part or `pvname` cannot be written.
     #[kemi_export]
     pub fn get_body_part(ctx: &mut Context, ctype: &str, pvname: &str) -> i32 {
         match body_part(&ctx.msg, ctype, false) {
-            Some(b) => code(util::pv_set_unavailable(pvname, &b)),
+            Some(b) => code(util::pv_set(ctx, pvname, &b)),
             None => -1,
         }
     }
@@ -1010,7 +1008,7 @@ pub mod kemi {
     #[kemi_export]
     pub fn get_body_part_raw(ctx: &mut Context, ctype: &str, pvname: &str) -> i32 {
         match body_part(&ctx.msg, ctype, true) {
-            Some(b) => code(util::pv_set_unavailable(pvname, &b)),
+            Some(b) => code(util::pv_set(ctx, pvname, &b)),
             None => -1,
         }
     }
@@ -1027,12 +1025,19 @@ pub mod kemi {
     }
 
     /// Matches `regex` in `input` and stores group `mindex` of match
-    /// `nmatch` in the PV `dst`. There is no PV engine in this build: -1
-    /// with a log (also -1 when nothing matches).
+    /// `nmatch` in the PV `dst`; -1 when nothing matches or `dst` cannot
+    /// be written.
     #[kemi_export]
-    pub fn regex_substring(input: &str, regex: &str, mindex: i32, nmatch: i32, dst: &str) -> i32 {
+    pub fn regex_substring(
+        ctx: &mut Context,
+        input: &str,
+        regex: &str,
+        mindex: i32,
+        nmatch: i32,
+        dst: &str,
+    ) -> i32 {
         match substring(input, regex, mindex, nmatch) {
-            Some(s) => code(util::pv_set_unavailable(dst, s.as_bytes())),
+            Some(s) => code(util::pv_set(ctx, dst, s.as_bytes())),
             None => -1,
         }
     }

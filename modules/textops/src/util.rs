@@ -545,11 +545,17 @@ pub fn named_indices(msg: &Message, name: &str) -> Vec<usize> {
     msg.headers_named(name.trim()).map(|h| h.index).collect()
 }
 
-/// Stands in for writing a pseudo-variable: the PV engine is not part of
-/// this build, so the write fails with a log and the caller returns -1.
-pub fn pv_set_unavailable(name: &str, _value: &[u8]) -> bool {
-    tracing::error!("textops: cannot set {name}: no pseudo-variable engine in this build");
-    false
+/// Stores `value` in the pseudo-variable `name` (as a string); false with a
+/// log when the name is not a writable PV.
+pub fn pv_set(ctx: &mut kemi_core::Context, name: &str, value: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(value).into_owned();
+    match kemi_core::pv::set_by_name(ctx, name, Some(kemi_core::pv::PvValue::Str(text))) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!("textops: cannot set {name}: {e}");
+            false
+        }
+    }
 }
 
 #[cfg(test)]

@@ -270,7 +270,10 @@ fn subst_family() {
     assert_eq!(o.ctx.new_uri.as_deref(), Some("sip:+4930@example.com"));
     let o = run(
         &m,
-        r#"assert(KSR.textops.subst_v("abc", "/b/X/", "$var(x)") == -1)"#,
+        r#"assert(KSR.textops.subst_v("abc", "/b/X/", "$var(x)") == 1)
+        assert(KSR.pv.get("$var(x)") == "aXc")
+        assert(KSR.textops.subst_v("abc", "/q/X/", "$var(y)") == -1)
+        assert(KSR.textops.subst_v("abc", "/b/X/", "$fu") == -1)"#,
     );
     assert_eq!(out(&o), m);
 }
@@ -472,9 +475,11 @@ fn multipart_parts() {
 
     let o = run(
         &m,
-        r#"assert(KSR.textops.get_body_part("application/isup", "$var(x)") == -1)
-        assert(KSR.textops.get_body_part_raw("application/isup", "$var(x)") == -1)
-        assert(KSR.textops.get_body_part("text/html", "$var(x)") == -1)"#,
+        r#"assert(KSR.textops.get_body_part("application/isup", "$var(x)") == 1)
+        assert(#KSR.pv.get("$var(x)") > 0)
+        assert(KSR.textops.get_body_part_raw("application/isup", "$var(raw)") == 1)
+        assert(string.find(KSR.pv.get("$var(raw)"), "application/isup", 1, true))
+        assert(KSR.textops.get_body_part("text/html", "$var(none)") == -1)"#,
     );
     assert_eq!(out(&o), m);
     let msg = kemi_core::sip::Message::parse(m.clone().into_bytes()).unwrap();
@@ -573,7 +578,9 @@ fn privacy_and_strings() {
         assert(t.str_any_in("hello", "xyz") == -1)
         assert(t.str_all_in("hello", "oh") == 1)
         assert(t.str_all_in("hello", "ohx") == -1)
-        assert(t.regex_substring("abc123def", "([a-z]+)([0-9]+)", 2, 0, "$var(x)") == -1)
+        assert(t.regex_substring("abc123def", "([a-z]+)([0-9]+)", 2, 0, "$var(x)") == 1)
+        assert(KSR.pv.get("$var(x)") == "123")
+        assert(t.regex_substring("abcdef", "([0-9]+)", 1, 0, "$var(x)") == -1)
     "#,
     );
     assert_eq!(out(&o), m);
