@@ -385,10 +385,19 @@ fn edit_errors() {
         Err(EditError::BadHeaderValue)
     );
     assert!(m.set_request_uri("sip:a b").is_err());
+    // Splices may cover any range of the message, but not a reversed one
+    // or one past its end.
+    assert!(m
+        .edit(Edit::Splice {
+            start: 5,
+            end: 3,
+            text: String::new()
+        })
+        .is_err());
     assert!(m
         .edit(Edit::Splice {
             start: 0,
-            end: 3,
+            end: usize::MAX,
             text: String::new()
         })
         .is_err());
@@ -577,4 +586,26 @@ fn stream_framing_of_consecutive_messages() {
     assert!(rest.is_empty());
     assert_eq!(frames, [&b"\r\n\r\n"[..], &one[..], &two[..]]);
     assert_eq!(Message::parse(frames[1].to_vec()).unwrap().body(), b"abc");
+}
+
+#[test]
+fn via_receive_params_decided_twice_are_added_once() {
+    let mut msg = kemi_core::sip::Message::parse(
+        &b"OPTIONS sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK1\r\n\
+From: <sip:b@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\
+Content-Length: 0\r\n\r\n"[..],
+    )
+    .expect("parses");
+    let src: std::net::IpAddr = "192.0.2.7".parse().expect("ip");
+    msg.add_via_receive_params(src, 6000, false).expect("first");
+    msg.add_via_receive_params(src, 6000, true)
+        .expect("second, with rport forced");
+    let out = String::from_utf8(msg.serialize()).expect("utf8");
+    assert!(
+        out.contains(
+            "Via: SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK1;received=192.0.2.7;rport=6000\r\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("received=").count(), 1, "{out}");
 }

@@ -97,6 +97,16 @@ impl Message {
         force_rport: bool,
     ) -> Result<usize, ParseError> {
         let edits = via_receive_params(self, src_ip, src_port, force_rport)?;
+        // Deciding again (the script asked for rport after the receive
+        // path added `received`) replaces the earlier decision instead of
+        // adding the parameters twice.
+        let via = self.top_via()?;
+        if let Some(start) = self.offset_of(via.raw) {
+            let end = start + via.raw.len();
+            self.edits.retain(
+                |e| !matches!(e, Edit::Splice { start: s, end: e, .. } if *s >= start && *e <= end),
+            );
+        }
         let n = edits.len();
         for e in edits {
             // Offsets come from the message itself, so this cannot fail;
