@@ -4,7 +4,11 @@
 use kemi_core::ModuleDef;
 
 /// The compiled-in modules, by `loadmodule` name.
-pub static MODULES: &[&ModuleDef] = &[&kemi_mod_ktest::MODULE, &kemi_mod_app_lua::MODULE];
+pub static MODULES: &[&ModuleDef] = &[
+    &kemi_mod_ktest::MODULE,
+    &kemi_mod_app_lua::MODULE,
+    &crate::rpc::JSONRPCS,
+];
 
 /// Finds a compiled-in module by the name `loadmodule` uses.
 pub fn find(name: &str) -> Option<&'static ModuleDef> {
