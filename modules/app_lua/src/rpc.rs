@@ -136,7 +136,10 @@ mod tests {
         let mut config = kemi_core::config::Config::default();
         config.modules.push(LoadedModule {
             def: &crate::MODULE,
-            params: params.into_iter().map(|(n, v)| (n.to_string(), v)).collect(),
+            params: params
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v))
+                .collect(),
         });
         let runtime = Runtime::with_config(config, Arc::new(kemi_core::net::Capture::default()));
         RpcContext {
