@@ -481,3 +481,25 @@ fn socket_file_is_removed_on_exit_and_stale_ones_replaced() {
     );
     assert!(reply.contains("kemi-proxy"), "{reply}\n{}", q.log());
 }
+
+#[test]
+fn a_second_proxy_does_not_take_a_live_socket() {
+    let first = Rpc::start("");
+    assert_eq!(
+        first.result("unix", "app_lua.reload", json!([])),
+        json!({"old": 0, "new": 1})
+    );
+    let second = Rpc::start_at("", Some(&first.sock));
+    let start = Instant::now();
+    while !second.log().contains("another process serves this socket") {
+        assert!(start.elapsed() < DEADLINE, "{}", second.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The socket still leads to the first proxy (its reload version).
+    assert_eq!(
+        first.result("unix", "app_lua.reload", json!([])),
+        json!({"old": 1, "new": 2})
+    );
+    // The second still serves HTTP.
+    assert!(second.result("http", "core.version", json!([])).is_string());
+}

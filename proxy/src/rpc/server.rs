@@ -141,6 +141,12 @@ fn bind_socket(explicit: Option<&Path>) -> io::Result<(PathBuf, UnixListener)> {
     for path in candidates {
         match bind_one(&path, explicit.is_none()) {
             Ok(l) => return Ok((path, l)),
+            // Another proxy serves there: falling back to the next default
+            // would leave clients talking to that one. The fallbacks are
+            // for directories this user cannot write.
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+            }
             Err(e) => {
                 tracing::debug!("RPC socket {}: {e}", path.display());
                 last = io::Error::new(e.kind(), format!("{}: {e}", path.display()));
