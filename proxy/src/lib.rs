@@ -33,6 +33,7 @@ pub mod config;
 pub mod logging;
 pub mod module_table;
 pub mod router;
+pub mod rpc;
 pub mod server;
 pub mod settings;
 pub mod sipmsg;

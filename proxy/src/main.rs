@@ -49,10 +49,22 @@ struct Cli {
     /// Accepted for Kamailio compatibility: logs always go to stderr.
     #[arg(short = 'E', hide = true)]
     log_stderr: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Call an RPC method of a running kemi-proxy and print the result.
+    Rpc(kemi_proxy::rpc::client::RpcArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Rpc(args)) = &cli.command {
+        return kemi_proxy::rpc::client::run(args);
+    }
     let loaded = match config::load(&cli.file, &cli.define) {
         Ok(loaded) => loaded,
         Err(errors) => {
@@ -70,7 +82,11 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    let runtime = Arc::new(Runtime::new(loaded.settings.debug));
+    // The runtime carries the config: RPC methods (app_lua.list...) read it.
+    let runtime = Arc::new(Runtime::with_config(
+        loaded.config,
+        Arc::new(kemi_core::net::Capture::default()),
+    ));
     logging::init(Arc::clone(&runtime));
     tracing::info!(
         "kemi-proxy {} starting with {}",
@@ -83,13 +99,17 @@ fn main() -> ExitCode {
         tracing::error!("cannot install signal handlers: {e}");
         return ExitCode::FAILURE;
     }
+    let stats = Arc::new(Stats::default());
+    let rpc = kemi_proxy::rpc::start(Arc::clone(&runtime), Arc::clone(&stats));
     let server = Server {
         settings: loaded.settings,
         factory: RouterFactory::native(),
         shutdown,
-        stats: Arc::new(Stats::default()),
+        stats,
     };
-    match server.run(|_| {}) {
+    let outcome = server.run(|_| {});
+    drop(rpc);
+    match outcome {
         Ok(()) => {
             tracing::info!("kemi-proxy stopped");
             ExitCode::SUCCESS
