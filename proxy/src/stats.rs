@@ -19,6 +19,9 @@ pub struct WorkerStats {
     /// The subset of `dropped` that was malformed SIP (answered with 400
     /// when the request could be answered).
     pub malformed: AtomicU64,
+    /// Callbacks that ended in a script error (the message was left as
+    /// the script had it; the worker went on).
+    pub script_errors: AtomicU64,
 }
 
 impl WorkerStats {
@@ -39,6 +42,7 @@ impl WorkerStats {
             replied: self.replied.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             malformed: self.malformed.load(Ordering::Relaxed),
+            script_errors: self.script_errors.load(Ordering::Relaxed),
         }
     }
 }
@@ -50,6 +54,7 @@ pub struct Counts {
     pub replied: u64,
     pub dropped: u64,
     pub malformed: u64,
+    pub script_errors: u64,
 }
 
 impl std::ops::AddAssign for Counts {
@@ -58,6 +63,7 @@ impl std::ops::AddAssign for Counts {
         self.replied += o.replied;
         self.dropped += o.dropped;
         self.malformed += o.malformed;
+        self.script_errors += o.script_errors;
     }
 }
 
