@@ -80,6 +80,17 @@ pub struct Context {
     pub drop: bool,
     /// Set by `KSR.x.exit()`/`drop()`: the callback stops here.
     pub exit: bool,
+    /// `KSR.set_advertised_address()`: the host put in this proxy's Via
+    /// (and Record-Route) for this message instead of the socket address.
+    pub advertised_address: Option<String>,
+    /// `KSR.set_advertised_port()`: the port advertised with it.
+    pub advertised_port: Option<String>,
+    /// `KSR.add_tcp_alias*()`: the port the sender's stream connection
+    /// should also be known by (RFC 5923 style connection reuse).
+    pub tcp_alias_port: Option<u16>,
+    /// The reply a module chose when a check failed (code, reason), for
+    /// functions that send it later (`KSR.sanity.sanity_reply()`).
+    pub error_reply: Option<(u16, String)>,
 }
 
 impl Context {
@@ -102,6 +113,10 @@ impl Context {
             reply_send: SendOptions::default(),
             drop: false,
             exit: false,
+            advertised_address: None,
+            advertised_port: None,
+            tcp_alias_port: None,
+            error_reply: None,
         }
     }
 

@@ -1,0 +1,521 @@
+//! Stateless forwarding (RFC 3261 16.11): requests go to their next hop
+//! with this proxy's Via on top; replies whose top Via is ours go to the
+//! next Via after that Via is removed (18.2.2).
+//!
+//! Used by `KSR.forward()`/`KSR.forward_uri()` and by the proxy for the
+//! replies it receives (`forward_reply`). Nothing here keeps state: the
+//! Via branch is a hash of the request, so a retransmission is forwarded
+//! with the same branch, and a CANCEL or a non-2xx ACK gets the branch
+//! of the INVITE it belongs to.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+
+use crate::context::Context;
+use crate::myself::{self, Target};
+use crate::net::Proto;
+use crate::sip::{HeaderName, HeaderPos, Message, Scheme, Uri, Via};
+
+/// Why a message was not forwarded.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    #[error("no next hop: {0}")]
+    NoNextHop(String),
+    #[error("cannot resolve {0}")]
+    Resolve(String),
+    #[error("bad message: {0}")]
+    BadMessage(String),
+    /// A reply whose top Via is not this proxy's (or with no Via left).
+    #[error("reply not for this proxy")]
+    NotForUs,
+    #[error("send failed: {0}")]
+    Send(#[from] std::io::Error),
+}
+
+/// Where a message goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NextHop {
+    pub proto: Proto,
+    pub dst: SocketAddr,
+}
+
+/// The default port of a transport (RFC 3261 19.1.2; RFC 7118 for WS).
+pub fn default_port(proto: Proto) -> u16 {
+    match proto {
+        Proto::Tls | Proto::Wss => 5061,
+        _ => 5060,
+    }
+}
+
+/// The transport a URI asks for: its `transport` parameter, else TLS
+/// for `sips:`, else UDP.
+pub fn uri_proto(uri: &Uri<'_>) -> Proto {
+    match uri.params.value("transport").and_then(Proto::parse) {
+        Some(p) => p,
+        None if uri.scheme == Scheme::Sips => Proto::Tls,
+        None => Proto::Udp,
+    }
+}
+
+/// Resolves a host (IP literal, or name through the system resolver,
+/// A/AAAA only) and port to an address.
+pub fn resolve_host(host: &str, port: u16) -> Result<SocketAddr, ForwardError> {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    (bare, port)
+        .to_socket_addrs()
+        .map_err(|e| ForwardError::Resolve(format!("{bare}: {e}")))?
+        .next()
+        .ok_or_else(|| ForwardError::Resolve(bare.to_string()))
+}
+
+/// The next hop of a SIP URI: its host and port, resolved, and transport.
+pub fn resolve_uri(uri: &str) -> Result<NextHop, ForwardError> {
+    let u = Uri::parse(uri).map_err(|e| ForwardError::NoNextHop(format!("{uri}: {e}")))?;
+    if !matches!(u.scheme, Scheme::Sip | Scheme::Sips) {
+        return Err(ForwardError::NoNextHop(format!("not a SIP URI: {uri}")));
+    }
+    let proto = uri_proto(&u);
+    let port = u.port.unwrap_or_else(|| default_port(proto));
+    Ok(NextHop {
+        proto,
+        dst: resolve_host(u.host, port)?,
+    })
+}
+
+/// The URI a request would be forwarded to: `$du` when set, else the
+/// (possibly rewritten) Request-URI.
+pub fn next_hop_uri(ctx: &Context) -> &str {
+    match ctx.dst_uri.as_deref() {
+        Some(du) if !du.is_empty() => du,
+        _ => ctx.ruri(),
+    }
+}
+
+/// FNV-1a, 64 bits: stable across processes and restarts, unlike the
+/// standard library's hasher, so every proxy instance computes the same
+/// stateless branch.
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in *part {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // Separate parts so ("ab","c") and ("a","bc") differ.
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The branch of the Via this proxy adds to a request forwarded
+/// statelessly (RFC 3261 16.11): a hash of the received top Via's branch
+/// when it is an RFC 3261 one, else of the fields that identify the
+/// transaction (Call-ID, CSeq number, From tag, top Via, Request-URI).
+/// The method is left out so a CANCEL matches its INVITE.
+pub fn stateless_branch(msg: &Message) -> String {
+    let call_id = msg.call_id().unwrap_or_default();
+    let hash = match msg.top_via() {
+        Ok(via) => match via.branch() {
+            Some(b) if b.starts_with("z9hG4bK") => fnv1a(&[b.as_bytes(), via.host.as_bytes()]),
+            _ => {
+                let cseq = msg.cseq().map(|c| c.number).unwrap_or_default();
+                let from = msg.from().ok();
+                let from_tag = from.as_ref().and_then(|f| f.tag()).unwrap_or_default();
+                fnv1a(&[
+                    call_id.as_bytes(),
+                    cseq.to_string().as_bytes(),
+                    from_tag.as_bytes(),
+                    via.raw.as_bytes(),
+                    msg.request_uri().unwrap_or_default().as_bytes(),
+                ])
+            }
+        },
+        Err(_) => fnv1a(&[call_id.as_bytes()]),
+    };
+    format!("z9hG4bKsl{hash:016x}")
+}
+
+/// The Via transport token of a protocol.
+fn via_transport(proto: Proto) -> &'static str {
+    match proto {
+        Proto::Udp => "UDP",
+        Proto::Tcp => "TCP",
+        Proto::Tls => "TLS",
+        Proto::Sctp => "SCTP",
+        Proto::Ws => "WS",
+        Proto::Wss => "WSS",
+    }
+}
+
+/// The local socket to send from towards `hop`: a bound socket of the same
+/// transport and address family, else the one the message arrived on.
+pub fn local_socket(ctx: &Context, hop: &NextHop) -> SocketAddr {
+    let v4 = hop.dst.is_ipv4();
+    let sockets = ctx.runtime().sockets();
+    sockets
+        .iter()
+        .find(|(p, a)| *p == hop.proto && a.is_ipv4() == v4 && !a.ip().is_unspecified())
+        .or_else(|| {
+            sockets
+                .iter()
+                .find(|(p, a)| *p == hop.proto && a.is_ipv4() == v4)
+        })
+        .map(|(_, a)| *a)
+        .unwrap_or(ctx.recv.local)
+}
+
+/// The sent-by of this proxy's Via: the advertised address/port set for
+/// this message, else the local socket.
+fn sent_by(ctx: &Context, local: SocketAddr) -> String {
+    let host = match ctx.advertised_address.as_deref() {
+        Some(a) if !a.is_empty() => {
+            if a.contains(':') && !a.starts_with('[') {
+                format!("[{a}]")
+            } else {
+                a.to_string()
+            }
+        }
+        _ => match local.ip() {
+            IpAddr::V6(v6) => format!("[{v6}]"),
+            v4 => v4.to_string(),
+        },
+    };
+    let port = match ctx.advertised_port.as_deref() {
+        Some(p) if !p.is_empty() => p.to_string(),
+        _ => local.port().to_string(),
+    };
+    format!("{host}:{port}")
+}
+
+/// The bytes a request is forwarded with: the message with its edits, the
+/// new Request-URI if any, and this proxy's Via on top. The context's
+/// message is not changed, so forwarding twice adds one Via each time.
+pub fn build_request(
+    ctx: &Context,
+    hop: &NextHop,
+    local: SocketAddr,
+) -> Result<Vec<u8>, ForwardError> {
+    if !ctx.msg.is_request() {
+        return Err(ForwardError::BadMessage("not a request".into()));
+    }
+    let mut msg = ctx.msg.clone();
+    if let Some(uri) = ctx.new_uri.as_deref() {
+        msg.set_request_uri(uri)
+            .map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+    }
+    let mut via = format!(
+        "SIP/2.0/{} {};branch={}",
+        via_transport(hop.proto),
+        sent_by(ctx, local),
+        stateless_branch(&ctx.msg)
+    );
+    if ctx.add_local_rport {
+        via.push_str(";rport");
+    }
+    let pos = msg
+        .headers()
+        .find(|h| h.name == HeaderName::Via)
+        .map(|h| HeaderPos::Before(h.index))
+        .unwrap_or(HeaderPos::First);
+    msg.add_header(pos, "Via", &via)
+        .map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+    Ok(msg.serialize())
+}
+
+/// Forwards the request statelessly to `uri`, or when `None` (or empty)
+/// to `$du`, else the Request-URI. Returns where it went.
+pub fn forward(ctx: &mut Context, uri: Option<&str>) -> Result<NextHop, ForwardError> {
+    let target = match uri {
+        Some(u) if !u.is_empty() => u.to_string(),
+        _ => next_hop_uri(ctx).to_string(),
+    };
+    let hop = resolve_uri(&target)?;
+    let local = local_socket(ctx, &hop);
+    let bytes = build_request(ctx, &hop, local)?;
+    ctx.runtime()
+        .transport()
+        .send(hop.proto, Some(local), hop.dst, &bytes)?;
+    Ok(hop)
+}
+
+/// Where a reply goes after `via` (the Via below ours): `received` and
+/// `rport` when present (RFC 3261 18.2.2, RFC 3581), else the sent-by.
+pub fn reply_destination(via: &Via<'_>) -> Result<NextHop, ForwardError> {
+    let proto = Proto::parse(via.transport).unwrap_or(Proto::Udp);
+    let port = match via.rport() {
+        Some(Some(p)) => p,
+        _ => via.port.unwrap_or_else(|| default_port(proto)),
+    };
+    let host = via.received().unwrap_or(via.host);
+    Ok(NextHop {
+        proto,
+        dst: resolve_host(host, port)?,
+    })
+}
+
+/// True when the top Via of `msg` was put there by this proxy.
+fn top_via_is_ours(ctx: &Context, via: &Via<'_>) -> bool {
+    let proto = Proto::parse(via.transport);
+    if ctx
+        .advertised_address
+        .as_deref()
+        .is_some_and(|a| myself::same_host(a, via.host))
+    {
+        return true;
+    }
+    myself::is_myself(
+        ctx,
+        &Target {
+            host: via.host,
+            port: via.port,
+            proto,
+            any_port: false,
+        },
+    )
+}
+
+/// Forwards a received reply statelessly: if its top Via is this proxy's,
+/// that Via is removed and the reply goes to the next one. Replies not for
+/// this proxy are refused with [`ForwardError::NotForUs`] (drop them).
+pub fn forward_reply(ctx: &mut Context) -> Result<NextHop, ForwardError> {
+    if !ctx.msg.is_response() {
+        return Err(ForwardError::BadMessage("not a reply".into()));
+    }
+    let mut msg = ctx.msg.clone();
+    let (hop, edit) = {
+        let vias = ctx
+            .msg
+            .vias()
+            .map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+        let (Some(top), Some(next)) = (vias.first(), vias.get(1)) else {
+            return Err(ForwardError::NotForUs);
+        };
+        if !top_via_is_ours(ctx, top) {
+            return Err(ForwardError::NotForUs);
+        }
+        let hop = reply_destination(next)?;
+        // Our Via may share its header line with the next one.
+        let header = ctx
+            .msg
+            .headers_of(HeaderName::Via)
+            .next()
+            .ok_or(ForwardError::NotForUs)?;
+        let same_line = ctx
+            .msg
+            .offset_of(next.raw)
+            .zip(ctx.msg.offset_of(header.value))
+            .is_some_and(|(n, h)| n < h + header.value.len());
+        let edit = if same_line {
+            let start = ctx.msg.offset_of(top.raw);
+            let end = ctx.msg.offset_of(next.raw);
+            match start.zip(end) {
+                Some((start, end)) => ViaRemoval::Splice(start, end),
+                None => return Err(ForwardError::BadMessage("Via offsets".into())),
+            }
+        } else {
+            ViaRemoval::Header(header.index)
+        };
+        (hop, edit)
+    };
+    let done = match edit {
+        ViaRemoval::Header(i) => msg.remove_header(i),
+        ViaRemoval::Splice(start, end) => msg.edit(crate::sip::Edit::Splice {
+            start,
+            end,
+            text: String::new(),
+        }),
+    };
+    done.map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+    let local = local_socket(ctx, &hop);
+    ctx.runtime()
+        .transport()
+        .send(hop.proto, Some(local), hop.dst, &msg.serialize())?;
+    Ok(hop)
+}
+
+enum ViaRemoval {
+    Header(usize),
+    Splice(usize, usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{Capture, RecvInfo};
+    use crate::runtime::Runtime;
+    use std::sync::Arc;
+
+    const INVITE: &[u8] = b"INVITE sip:bob@192.0.2.20:5070;transport=tcp SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-abc\r\n\
+Max-Forwards: 70\r\n\
+From: <sip:alice@example.com>;tag=f1\r\n\
+To: <sip:bob@example.org>\r\n\
+Call-ID: c1@host\r\n\
+CSeq: 1 INVITE\r\n\
+Content-Length: 0\r\n\r\n";
+
+    fn ctx_for(bytes: &[u8]) -> (Context, Arc<Capture>) {
+        let cap = Arc::new(Capture::default());
+        let rt = Arc::new(Runtime::with_config(Default::default(), cap.clone()));
+        rt.set_sockets(vec![
+            (Proto::Udp, "198.51.100.1:5060".parse().unwrap()),
+            (Proto::Tcp, "198.51.100.1:5060".parse().unwrap()),
+        ]);
+        let recv = RecvInfo {
+            proto: Proto::Udp,
+            src: "192.0.2.10:5062".parse().unwrap(),
+            local: "198.51.100.1:5060".parse().unwrap(),
+        };
+        let msg = Message::parse(bytes.to_vec()).unwrap();
+        (Context::for_message(rt, msg, recv), cap)
+    }
+
+    #[test]
+    fn forwards_to_ruri_with_via_on_top() {
+        let (mut ctx, cap) = ctx_for(INVITE);
+        let hop = forward(&mut ctx, None).unwrap();
+        assert_eq!(hop.proto, Proto::Tcp);
+        assert_eq!(hop.dst, "192.0.2.20:5070".parse().unwrap());
+        let sent = cap.take();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].from, Some("198.51.100.1:5060".parse().unwrap()));
+        let out = Message::parse(sent[0].bytes.clone()).unwrap();
+        let vias = out.vias().unwrap();
+        assert_eq!(vias.len(), 2);
+        assert_eq!(vias[0].transport, "TCP");
+        assert_eq!(vias[0].host, "198.51.100.1");
+        assert_eq!(vias[0].port, Some(5060));
+        assert!(vias[0].branch().unwrap().starts_with("z9hG4bK"));
+        assert_eq!(vias[1].branch(), Some("z9hG4bK-abc"));
+        assert_eq!(out.max_forwards().unwrap(), Some(70));
+        // The context's message is left as received.
+        assert!(!ctx.msg.is_modified());
+    }
+
+    #[test]
+    fn retransmissions_and_cancel_share_the_branch() {
+        let (ctx, _) = ctx_for(INVITE);
+        let cancel = String::from_utf8_lossy(INVITE)
+            .replace("INVITE sip", "CANCEL sip")
+            .replace("1 INVITE", "1 CANCEL");
+        let c = Message::parse(cancel.into_bytes()).unwrap();
+        assert_eq!(stateless_branch(&ctx.msg), stateless_branch(&ctx.msg));
+        assert_eq!(stateless_branch(&ctx.msg), stateless_branch(&c));
+        let other = Message::parse(
+            String::from_utf8_lossy(INVITE)
+                .replace("z9hG4bK-abc", "z9hG4bK-abd")
+                .into_bytes(),
+        )
+        .unwrap();
+        assert_ne!(stateless_branch(&ctx.msg), stateless_branch(&other));
+    }
+
+    #[test]
+    fn du_wins_and_new_uri_is_applied_with_rport() {
+        let (mut ctx, cap) = ctx_for(INVITE);
+        ctx.dst_uri = Some("sip:[2001:db8::1]:5080".into());
+        ctx.new_uri = Some("sip:carol@example.net".into());
+        ctx.add_local_rport = true;
+        let hop = forward(&mut ctx, None).unwrap();
+        assert_eq!(hop.proto, Proto::Udp);
+        assert_eq!(hop.dst, "[2001:db8::1]:5080".parse().unwrap());
+        let sent = cap.take();
+        let out = Message::parse(sent[0].bytes.clone()).unwrap();
+        assert_eq!(out.request_uri(), Some("sip:carol@example.net"));
+        assert_eq!(out.top_via().unwrap().rport(), Some(None));
+        // No IPv6 socket: falls back to the receiving socket.
+        assert_eq!(sent[0].from, Some("198.51.100.1:5060".parse().unwrap()));
+    }
+
+    #[test]
+    fn explicit_uri_and_advertised_address() {
+        let (mut ctx, cap) = ctx_for(INVITE);
+        ctx.advertised_address = Some("proxy.example.com".into());
+        ctx.advertised_port = Some("5099".into());
+        let hop = forward(&mut ctx, Some("sips:192.0.2.30")).unwrap();
+        assert_eq!(hop.proto, Proto::Tls);
+        assert_eq!(hop.dst.port(), 5061);
+        let sent = cap.take();
+        let out = Message::parse(sent[0].bytes.clone()).unwrap();
+        let top = out.top_via().unwrap();
+        assert_eq!((top.host, top.port), ("proxy.example.com", Some(5099)));
+        assert_eq!(top.transport, "TLS");
+    }
+
+    #[test]
+    fn bad_next_hop_is_an_error() {
+        let (mut ctx, cap) = ctx_for(INVITE);
+        assert!(forward(&mut ctx, Some("tel:+123")).is_err());
+        assert!(forward(&mut ctx, Some("sip:")).is_err());
+        assert!(cap.take().is_empty());
+    }
+
+    const REPLY: &[u8] = b"SIP/2.0 200 OK\r\n\
+Via: SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKsl1\r\n\
+Via: SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-abc;received=192.0.2.10;rport=6000\r\n\
+From: <sip:alice@example.com>;tag=f1\r\n\
+To: <sip:bob@example.org>;tag=t1\r\n\
+Call-ID: c1@host\r\n\
+CSeq: 1 INVITE\r\n\
+Content-Length: 0\r\n\r\n";
+
+    #[test]
+    fn reply_goes_to_the_next_via() {
+        let (mut ctx, cap) = ctx_for(REPLY);
+        let hop = forward_reply(&mut ctx).unwrap();
+        assert_eq!(hop.dst, "192.0.2.10:6000".parse().unwrap());
+        let sent = cap.take();
+        let out = Message::parse(sent[0].bytes.clone()).unwrap();
+        let vias = out.vias().unwrap();
+        assert_eq!(vias.len(), 1);
+        assert_eq!(vias[0].host, "10.0.0.5");
+    }
+
+    #[test]
+    fn reply_with_vias_on_one_line() {
+        let text = String::from_utf8_lossy(REPLY).replace("z9hG4bKsl1\r\nVia: ", "z9hG4bKsl1, ");
+        let (mut ctx, cap) = ctx_for(text.as_bytes());
+        let hop = forward_reply(&mut ctx).unwrap();
+        assert_eq!(hop.dst, "192.0.2.10:6000".parse().unwrap());
+        let out = Message::parse(cap.take()[0].bytes.clone()).unwrap();
+        let vias = out.vias().unwrap();
+        assert_eq!(vias.len(), 1);
+        assert_eq!(vias[0].host, "10.0.0.5");
+    }
+
+    #[test]
+    fn reply_without_rport_uses_sent_by() {
+        let text = String::from_utf8_lossy(REPLY).replace(";received=192.0.2.10;rport=6000", "");
+        let (mut ctx, cap) = ctx_for(text.as_bytes());
+        let hop = forward_reply(&mut ctx).unwrap();
+        assert_eq!(hop.dst, "10.0.0.5:5062".parse().unwrap());
+        assert_eq!(cap.take().len(), 1);
+    }
+
+    #[test]
+    fn replies_not_for_us_are_refused() {
+        let text = String::from_utf8_lossy(REPLY).replace("198.51.100.1:5060", "203.0.113.9");
+        let (mut ctx, cap) = ctx_for(text.as_bytes());
+        assert!(matches!(
+            forward_reply(&mut ctx),
+            Err(ForwardError::NotForUs)
+        ));
+        // Only our Via left: nowhere to go.
+        let one = String::from_utf8_lossy(REPLY).replace(
+            "Via: SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-abc;received=192.0.2.10;rport=6000\r\n",
+            "",
+        );
+        let (mut ctx, _) = ctx_for(one.as_bytes());
+        assert!(matches!(
+            forward_reply(&mut ctx),
+            Err(ForwardError::NotForUs)
+        ));
+        assert!(cap.take().is_empty());
+    }
+}
