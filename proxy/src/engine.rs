@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use kemi_core::context::RouteKind;
+use kemi_core::forward::ForwardError;
 use kemi_core::net::RecvInfo;
 use kemi_core::{Context, Registry, Runtime};
 use kemi_mod_app_lua::{CallbackNames, LuaEngine, ScriptError};
@@ -197,7 +198,7 @@ impl Router for LuaRouter {
             self.script_error(&ctx, &e, out.stats());
         }
         if !request && !ctx.drop {
-            forward_reply(&ctx);
+            forward_reply(&mut ctx, out.stats());
         }
     }
 }
@@ -222,12 +223,19 @@ impl LuaRouter {
     }
 }
 
-/// Replies are relayed statelessly after the reply route, unless dropped.
-fn forward_reply(ctx: &Context) {
-    // Stateless reply forwarding (top Via removed, sent to the next Via)
-    // comes with `kemi_core::forward`; until then the reply stops here.
-    tracing::debug!(
-        status = ctx.msg.status_code().unwrap_or(0),
-        "reply not forwarded: stateless forwarding is not available yet"
-    );
+/// Replies are relayed statelessly after the reply route, unless dropped:
+/// our Via comes off and the reply goes to the next Via. Replies whose top
+/// Via is not ours have nowhere to go and are dropped.
+fn forward_reply(ctx: &mut Context, stats: &WorkerStats) {
+    match kemi_core::forward::forward_reply(ctx) {
+        Ok(_) => {}
+        Err(ForwardError::NotForUs) => {
+            WorkerStats::inc(&stats.dropped);
+            tracing::debug!(src = %ctx.recv.src, "reply not for this proxy dropped");
+        }
+        Err(e) => {
+            WorkerStats::inc(&stats.dropped);
+            tracing::debug!(src = %ctx.recv.src, "reply not forwarded: {e}");
+        }
+    }
 }

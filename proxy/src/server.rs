@@ -260,12 +260,12 @@ impl Server {
         }
         let t = stats.totals();
         tracing::debug!(
-            "total: received {} replied {} dropped {} malformed {} script errors {}",
+            "total: received {} replied {} dropped {} script errors {} malformed {}",
             t.received,
             t.replied,
             t.dropped,
-            t.malformed,
-            t.script_errors
+            t.script_errors,
+            t.malformed
         );
         outcome
     }
