@@ -216,10 +216,12 @@ pub fn is_myself_text(ctx: &Context, text: &str) -> bool {
 
 /// Checks a URI; false when it is not a SIP URI.
 pub fn is_myself_uri(ctx: &Context, uri: &str) -> bool {
-    match Uri::parse(uri) {
-        Ok(u) if matches!(u.scheme, Scheme::Sip | Scheme::Sips) => is_myself(ctx, &uri_target(&u)),
-        _ => false,
-    }
+    Uri::parse(uri).is_ok_and(|u| is_myself_parsed(ctx, &u))
+}
+
+/// Checks a parsed URI; false when it is not a SIP URI.
+pub fn is_myself_parsed(ctx: &Context, uri: &Uri<'_>) -> bool {
+    matches!(uri.scheme, Scheme::Sip | Scheme::Sips) && is_myself(ctx, &uri_target(uri))
 }
 
 /// Splits `host[:port]` / `[v6][:port]`; a bare IPv6 literal has no port.

@@ -1,7 +1,15 @@
-//! Functions on `KSR` itself: logging, flags, the destination URI and send
-//! options. Every script has them, whatever modules are loaded.
+//! Functions on `KSR` itself: logging, flags, the destination URI, send
+//! options, the method/protocol tests, `is_myself*`, Request-URI rewriting
+//! and stateless forwarding. Every script has them, whatever modules are
+//! loaded.
+
+use std::net::IpAddr;
 
 use crate::context::{flag_bit, Context, RouteKind, MAX_BRANCHES};
+use crate::forward;
+use crate::myself::{self, Target};
+use crate::net::Proto;
+use crate::sip::{Scheme, Uri};
 
 /// Writes a script's log line at `level`, without the trailing newline
 /// Kamailio scripts habitually add.
@@ -58,6 +66,161 @@ fn branch_flags(ctx: &mut Context, branch: i32) -> Option<&mut u32> {
         .ok()
         .filter(|b| *b < MAX_BRANCHES)
         .map(|b| &mut ctx.bflags[b])
+}
+
+/// The method a test looks at: the request's, or the CSeq method of a reply.
+fn msg_method(ctx: &Context) -> Option<&str> {
+    if ctx.msg.is_request() {
+        Some(ctx.msg.method_str())
+    } else {
+        ctx.msg.cseq().ok().map(|c| c.method_str)
+    }
+}
+
+fn method_is(ctx: &Context, name: &str) -> bool {
+    msg_method(ctx).is_some_and(|m| m.eq_ignore_ascii_case(name))
+}
+
+/// The methods `is_method` accepts in a `|` list (Kamailio's method ids).
+const KNOWN_METHODS: &[&str] = &[
+    "INVITE",
+    "ACK",
+    "BYE",
+    "CANCEL",
+    "REGISTER",
+    "OPTIONS",
+    "INFO",
+    "PRACK",
+    "UPDATE",
+    "SUBSCRIBE",
+    "NOTIFY",
+    "REFER",
+    "MESSAGE",
+    "PUBLISH",
+    "KDMQ",
+    "GET",
+    "POST",
+    "PUT",
+    "DELETE",
+];
+
+/// `is_method_in` letters.
+fn method_letter(c: char) -> Option<&'static str> {
+    Some(match c.to_ascii_uppercase() {
+        'I' => "INVITE",
+        'A' => "ACK",
+        'B' => "BYE",
+        'C' => "CANCEL",
+        'M' => "MESSAGE",
+        'R' => "REGISTER",
+        'E' => "PRACK",
+        'P' => "PUBLISH",
+        'S' => "SUBSCRIBE",
+        'N' => "NOTIFY",
+        'O' => "OPTIONS",
+        'F' => "REFER",
+        'G' => "GET",
+        'U' => "UPDATE",
+        'K' => "KDMQ",
+        'D' => "DELETE",
+        'T' => "POST",
+        'V' => "PUT",
+        _ => return None,
+    })
+}
+
+fn recv_proto_in(ctx: &Context, protos: &[Proto]) -> bool {
+    protos.contains(&ctx.recv.proto)
+}
+
+/// Where the message would go next, as (transport, host): for replies the
+/// second Via (its `received` when present); for requests `$du`, else the
+/// new R-URI, else the R-URI.
+fn outgoing(ctx: &Context) -> Option<(Proto, String)> {
+    if ctx.msg.is_response() {
+        let vias = ctx.msg.vias().ok()?;
+        let via = vias.get(1)?;
+        let proto = Proto::parse(via.transport)?;
+        let host = via.received().unwrap_or(via.host_unbracketed());
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        return Some((proto, host.to_string()));
+    }
+    let uri = Uri::parse(forward::next_hop_uri(ctx)).ok()?;
+    if !matches!(uri.scheme, Scheme::Sip | Scheme::Sips) {
+        return None;
+    }
+    Some((forward::uri_proto(&uri), uri.host_unbracketed().to_string()))
+}
+
+fn to_proto_in(ctx: &Context, protos: &[Proto]) -> bool {
+    outgoing(ctx).is_some_and(|(p, _)| protos.contains(&p))
+}
+
+fn to_family(ctx: &Context, v4: bool) -> bool {
+    outgoing(ctx)
+        .and_then(|(_, host)| host.parse::<IpAddr>().ok())
+        .is_some_and(|ip| ip.is_ipv4() == v4)
+}
+
+/// Which parts of the R-URI a rewrite replaces.
+enum UriPart<'a> {
+    User(&'a str),
+    Host(&'a str),
+}
+
+/// The R-URI with its user or host replaced; the rest (password, port,
+/// parameters, headers) kept as written.
+fn rewrite_ruri(current: &str, part: UriPart<'_>) -> Option<String> {
+    let uri = Uri::parse(current).ok()?;
+    if !matches!(uri.scheme, Scheme::Sip | Scheme::Sips) {
+        return None;
+    }
+    let base = current.as_ptr() as usize;
+    let offset = |s: &str| (s.as_ptr() as usize).checked_sub(base);
+    let host_start = offset(uri.host)?;
+    let scheme_end = uri.scheme_str.len() + 1;
+    let out = match part {
+        UriPart::User(user) => {
+            // Keep ":password" if there was one.
+            let userinfo_tail = match uri.password {
+                Some(pw) => format!(":{pw}"),
+                None => String::new(),
+            };
+            let head = current.get(..scheme_end)?;
+            let tail = current.get(host_start..)?;
+            if user.is_empty() {
+                format!("{head}{tail}")
+            } else {
+                format!("{head}{user}{userinfo_tail}@{tail}")
+            }
+        }
+        UriPart::Host(host) => {
+            if host.is_empty() {
+                return None;
+            }
+            let host_end = host_start + uri.host.len();
+            let host = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host.to_string()
+            };
+            format!(
+                "{}{}{}",
+                current.get(..host_start)?,
+                host,
+                current.get(host_end..)?
+            )
+        }
+    };
+    Uri::parse(&out).ok()?;
+    Some(out)
+}
+
+fn myself_opt(ctx: &Context, uri: Option<&str>) -> bool {
+    uri.is_some_and(|u| !u.is_empty() && myself::is_myself_uri(ctx, u))
 }
 
 #[crate::kemi_module(name = "")]
@@ -253,6 +416,503 @@ pub mod kemi {
     pub fn set_reply_no_connect(ctx: &mut Context) -> bool {
         ctx.reply_send.no_connect = true;
         true
+    }
+
+    /// True when `uri` names this proxy: a `sip:`/`sips:` URI is checked by
+    /// host, port and transport against the listening sockets and the
+    /// aliases; any other text is taken as a host (optionally `host:port`).
+    #[kemi_export]
+    pub fn is_myself(ctx: &mut Context, uri: &str) -> bool {
+        myself::is_myself_text(ctx, uri)
+    }
+
+    /// True when the Request-URI (the rewritten one if set) is this proxy.
+    /// False for replies.
+    #[kemi_export]
+    pub fn is_myself_ruri(ctx: &mut Context) -> bool {
+        ctx.msg.is_request() && myself::is_myself_uri(ctx, ctx.ruri())
+    }
+
+    /// True when the destination URI (`$du`) is set and is this proxy.
+    #[kemi_export]
+    pub fn is_myself_duri(ctx: &mut Context) -> bool {
+        myself_opt(ctx, ctx.dst_uri.as_deref())
+    }
+
+    /// True when the next hop (`$du` if set, else the Request-URI) is this
+    /// proxy.
+    #[kemi_export]
+    pub fn is_myself_nhuri(ctx: &mut Context) -> bool {
+        if !ctx.msg.is_request() && ctx.dst_uri.is_none() {
+            return false;
+        }
+        myself_opt(ctx, Some(forward::next_hop_uri(ctx)))
+    }
+
+    /// True when the From URI is this proxy.
+    #[kemi_export]
+    pub fn is_myself_furi(ctx: &mut Context) -> bool {
+        match ctx.msg.from() {
+            Ok(from) => myself::is_myself_parsed(ctx, &from.uri),
+            Err(_) => false,
+        }
+    }
+
+    /// True when the To URI is this proxy.
+    #[kemi_export]
+    pub fn is_myself_turi(ctx: &mut Context) -> bool {
+        match ctx.msg.to() {
+            Ok(to) => myself::is_myself_parsed(ctx, &to.uri),
+            Err(_) => false,
+        }
+    }
+
+    /// True when the source of the message (its address, port and
+    /// transport) is one of this proxy's sockets: it looped back.
+    #[kemi_export]
+    pub fn is_myself_suri(ctx: &mut Context) -> bool {
+        let host = ctx.recv.src.ip().to_string();
+        myself::is_myself(
+            ctx,
+            &Target {
+                host: &host,
+                port: Some(ctx.recv.src.port()),
+                proto: Some(ctx.recv.proto),
+                any_port: false,
+            },
+        )
+    }
+
+    /// True when the source IP address is one of this proxy's, whatever
+    /// the port.
+    #[kemi_export]
+    pub fn is_myself_srcip(ctx: &mut Context) -> bool {
+        let host = ctx.recv.src.ip().to_string();
+        myself::is_myself(
+            ctx,
+            &Target {
+                host: &host,
+                port: None,
+                proto: None,
+                any_port: true,
+            },
+        )
+    }
+
+    /// Replaces the Request-URI (`$ru`). False when `uri` is not a valid URI.
+    #[kemi_export]
+    pub fn seturi(ctx: &mut Context, uri: &str) -> bool {
+        if Uri::parse(uri).is_err() {
+            tracing::debug!("seturi: invalid URI {uri:?}");
+            return false;
+        }
+        ctx.new_uri = Some(uri.to_string());
+        true
+    }
+
+    /// Replaces the user part of the Request-URI; an empty `user` removes
+    /// it. The password, port and parameters are kept.
+    #[kemi_export]
+    pub fn setuser(ctx: &mut Context, user: &str) -> bool {
+        match rewrite_ruri(ctx.ruri(), UriPart::User(user)) {
+            Some(uri) => {
+                ctx.new_uri = Some(uri);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Replaces the host part of the Request-URI (the port is kept).
+    #[kemi_export]
+    pub fn sethost(ctx: &mut Context, host: &str) -> bool {
+        match rewrite_ruri(ctx.ruri(), UriPart::Host(host)) {
+            Some(uri) => {
+                ctx.new_uri = Some(uri);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// True when the method is `vmethod` (any case). `vmethod` may also be
+    /// a `|`-separated list of standard methods (`"INVITE|BYE"`), true when
+    /// any matches; an unknown name in a list makes it false. Replies are
+    /// tested on their CSeq method.
+    #[kemi_export]
+    pub fn is_method(ctx: &mut Context, vmethod: &str) -> bool {
+        if vmethod.contains('|') {
+            let names: Vec<&str> = vmethod.split('|').map(str::trim).collect();
+            if names
+                .iter()
+                .any(|n| !KNOWN_METHODS.iter().any(|k| k.eq_ignore_ascii_case(n)))
+            {
+                return false;
+            }
+            names.iter().any(|n| method_is(ctx, n))
+        } else {
+            method_is(ctx, vmethod)
+        }
+    }
+
+    /// True when the method is one of the letters of `vmethod`: I INVITE,
+    /// A ACK, B BYE, C CANCEL, M MESSAGE, R REGISTER, E PRACK, P PUBLISH,
+    /// S SUBSCRIBE, N NOTIFY, O OPTIONS, F REFER, U UPDATE, K KDMQ, G GET,
+    /// T POST, V PUT, D DELETE (any case).
+    #[kemi_export]
+    pub fn is_method_in(ctx: &mut Context, vmethod: &str) -> bool {
+        vmethod
+            .chars()
+            .filter_map(method_letter)
+            .any(|m| method_is(ctx, m))
+    }
+
+    /// Forwards the request statelessly to `$du` if set, else to the
+    /// Request-URI, with this proxy's Via on top. 1 when sent, -1 on error.
+    #[kemi_export]
+    pub fn forward(ctx: &mut Context) -> i32 {
+        match forward::forward(ctx, None) {
+            Ok(_) => 1,
+            Err(e) => {
+                tracing::warn!("forward: {e}");
+                -1
+            }
+        }
+    }
+
+    /// Forwards the request statelessly to `vuri` (an empty one works like
+    /// `KSR.forward()`). 1 when sent, -1 on error.
+    #[kemi_export]
+    pub fn forward_uri(ctx: &mut Context, vuri: &str) -> i32 {
+        match forward::forward(ctx, Some(vuri)) {
+            Ok(_) => 1,
+            Err(e) => {
+                tracing::warn!("forward_uri: {e}");
+                -1
+            }
+        }
+    }
+
+    /// Advertises `addr` instead of the socket address in what this proxy
+    /// adds to this message (its Via). 1 when set, 0 for an empty address.
+    #[kemi_export]
+    pub fn set_advertised_address(ctx: &mut Context, addr: &str) -> i32 {
+        if addr.is_empty() || addr.len() > 127 {
+            return 0;
+        }
+        ctx.advertised_address = Some(addr.to_string());
+        1
+    }
+
+    /// Advertises `port` with the address above. 1 when set, 0 when it is
+    /// not a port number.
+    #[kemi_export]
+    pub fn set_advertised_port(ctx: &mut Context, port: &str) -> i32 {
+        match port.parse::<u16>() {
+            Ok(p) if p > 0 => {
+                ctx.advertised_port = Some(p.to_string());
+                1
+            }
+            _ => 0,
+        }
+    }
+
+    /// For a message received over a stream (TCP, TLS, WS, WSS): lets the
+    /// connection also stand for the sender's `port`, so requests to it
+    /// reuse the connection. 1 when recorded, 0 otherwise.
+    #[kemi_export]
+    pub fn add_tcp_alias(ctx: &mut Context, port: i32) -> i32 {
+        let is_stream = recv_proto_in(ctx, &[Proto::Tcp, Proto::Tls, Proto::Ws, Proto::Wss]);
+        match u16::try_from(port) {
+            Ok(p) if p > 0 && is_stream => {
+                ctx.tcp_alias_port = Some(p);
+                1
+            }
+            _ => 0,
+        }
+    }
+
+    /// Like `KSR.add_tcp_alias()` with the port of the top Via's sent-by.
+    #[kemi_export]
+    pub fn add_tcp_alias_via(ctx: &mut Context) -> i32 {
+        let port = match ctx.msg.top_via() {
+            Ok(via) => {
+                let proto = Proto::parse(via.transport).unwrap_or(Proto::Udp);
+                via.port.unwrap_or_else(|| forward::default_port(proto))
+            }
+            Err(_) => return 0,
+        };
+        add_tcp_alias(ctx, i32::from(port))
+    }
+
+    /// True for INVITE (requests: the method; replies: the CSeq method).
+    #[kemi_export(name = "is_INVITE")]
+    pub fn is_invite(ctx: &mut Context) -> bool {
+        method_is(ctx, "INVITE")
+    }
+
+    /// True for ACK.
+    #[kemi_export(name = "is_ACK")]
+    pub fn is_ack(ctx: &mut Context) -> bool {
+        method_is(ctx, "ACK")
+    }
+
+    /// True for BYE.
+    #[kemi_export(name = "is_BYE")]
+    pub fn is_bye(ctx: &mut Context) -> bool {
+        method_is(ctx, "BYE")
+    }
+
+    /// True for CANCEL.
+    #[kemi_export(name = "is_CANCEL")]
+    pub fn is_cancel(ctx: &mut Context) -> bool {
+        method_is(ctx, "CANCEL")
+    }
+
+    /// True for REGISTER.
+    #[kemi_export(name = "is_REGISTER")]
+    pub fn is_register(ctx: &mut Context) -> bool {
+        method_is(ctx, "REGISTER")
+    }
+
+    /// True for OPTIONS.
+    #[kemi_export(name = "is_OPTIONS")]
+    pub fn is_options(ctx: &mut Context) -> bool {
+        method_is(ctx, "OPTIONS")
+    }
+
+    /// True for SUBSCRIBE.
+    #[kemi_export(name = "is_SUBSCRIBE")]
+    pub fn is_subscribe(ctx: &mut Context) -> bool {
+        method_is(ctx, "SUBSCRIBE")
+    }
+
+    /// True for PUBLISH.
+    #[kemi_export(name = "is_PUBLISH")]
+    pub fn is_publish(ctx: &mut Context) -> bool {
+        method_is(ctx, "PUBLISH")
+    }
+
+    /// True for NOTIFY.
+    #[kemi_export(name = "is_NOTIFY")]
+    pub fn is_notify(ctx: &mut Context) -> bool {
+        method_is(ctx, "NOTIFY")
+    }
+
+    /// True for REFER.
+    #[kemi_export(name = "is_REFER")]
+    pub fn is_refer(ctx: &mut Context) -> bool {
+        method_is(ctx, "REFER")
+    }
+
+    /// True for INFO.
+    #[kemi_export(name = "is_INFO")]
+    pub fn is_info(ctx: &mut Context) -> bool {
+        method_is(ctx, "INFO")
+    }
+
+    /// True for UPDATE.
+    #[kemi_export(name = "is_UPDATE")]
+    pub fn is_update(ctx: &mut Context) -> bool {
+        method_is(ctx, "UPDATE")
+    }
+
+    /// True for PRACK.
+    #[kemi_export(name = "is_PRACK")]
+    pub fn is_prack(ctx: &mut Context) -> bool {
+        method_is(ctx, "PRACK")
+    }
+
+    /// True for MESSAGE.
+    #[kemi_export(name = "is_MESSAGE")]
+    pub fn is_message(ctx: &mut Context) -> bool {
+        method_is(ctx, "MESSAGE")
+    }
+
+    /// True for KDMQ (Kamailio's distributed message queue).
+    #[kemi_export(name = "is_KDMQ")]
+    pub fn is_kdmq(ctx: &mut Context) -> bool {
+        method_is(ctx, "KDMQ")
+    }
+
+    /// True for an HTTP GET.
+    #[kemi_export(name = "is_GET")]
+    pub fn is_get(ctx: &mut Context) -> bool {
+        method_is(ctx, "GET")
+    }
+
+    /// True for an HTTP POST.
+    #[kemi_export(name = "is_POST")]
+    pub fn is_post(ctx: &mut Context) -> bool {
+        method_is(ctx, "POST")
+    }
+
+    /// True for an HTTP PUT.
+    #[kemi_export(name = "is_PUT")]
+    pub fn is_put(ctx: &mut Context) -> bool {
+        method_is(ctx, "PUT")
+    }
+
+    /// True for an HTTP DELETE.
+    #[kemi_export(name = "is_DELETE")]
+    pub fn is_delete(ctx: &mut Context) -> bool {
+        method_is(ctx, "DELETE")
+    }
+
+    /// True when the message arrived over UDP.
+    #[kemi_export(name = "is_UDP")]
+    pub fn is_udp(ctx: &mut Context) -> bool {
+        recv_proto_in(ctx, &[Proto::Udp])
+    }
+
+    /// True when the message arrived over plain TCP (not TLS or WS).
+    #[kemi_export(name = "is_TCP")]
+    pub fn is_tcp(ctx: &mut Context) -> bool {
+        recv_proto_in(ctx, &[Proto::Tcp])
+    }
+
+    /// True when the message arrived over a TCP-based transport: TCP, TLS,
+    /// WS or WSS.
+    #[kemi_export(name = "is_TCPX")]
+    pub fn is_tcpx(ctx: &mut Context) -> bool {
+        recv_proto_in(ctx, &[Proto::Tcp, Proto::Tls, Proto::Ws, Proto::Wss])
+    }
+
+    /// True when the message arrived over TLS.
+    #[kemi_export(name = "is_TLS")]
+    pub fn is_tls(ctx: &mut Context) -> bool {
+        recv_proto_in(ctx, &[Proto::Tls])
+    }
+
+    /// True when the message arrived over WebSocket.
+    #[kemi_export(name = "is_WS")]
+    pub fn is_ws(ctx: &mut Context) -> bool {
+        recv_proto_in(ctx, &[Proto::Ws])
+    }
+
+    /// True when the message arrived over secure WebSocket.
+    #[kemi_export(name = "is_WSS")]
+    pub fn is_wss(ctx: &mut Context) -> bool {
+        recv_proto_in(ctx, &[Proto::Wss])
+    }
+
+    /// True when the message arrived over WS or WSS.
+    #[kemi_export(name = "is_WSX")]
+    pub fn is_wsx(ctx: &mut Context) -> bool {
+        recv_proto_in(ctx, &[Proto::Ws, Proto::Wss])
+    }
+
+    /// True when the message arrived over SCTP.
+    #[kemi_export(name = "is_SCTP")]
+    pub fn is_sctp(ctx: &mut Context) -> bool {
+        recv_proto_in(ctx, &[Proto::Sctp])
+    }
+
+    /// True when the receiving transport is one of the letters of `sproto`:
+    /// u UDP, t TCP, e TLS, s SCTP, v WS, w WSS (any case).
+    #[kemi_export]
+    pub fn is_proto(ctx: &mut Context, sproto: &str) -> bool {
+        sproto.chars().any(|c| {
+            let p = match c.to_ascii_lowercase() {
+                'u' => Proto::Udp,
+                't' => Proto::Tcp,
+                'e' => Proto::Tls,
+                's' => Proto::Sctp,
+                'v' => Proto::Ws,
+                'w' => Proto::Wss,
+                _ => return false,
+            };
+            ctx.recv.proto == p
+        })
+    }
+
+    /// True when the message arrived on an IPv4 socket.
+    #[kemi_export(name = "is_IPv4")]
+    pub fn is_ipv4(ctx: &mut Context) -> bool {
+        ctx.recv.local.is_ipv4()
+    }
+
+    /// True when the message arrived on an IPv6 socket.
+    #[kemi_export(name = "is_IPv6")]
+    pub fn is_ipv6(ctx: &mut Context) -> bool {
+        ctx.recv.local.is_ipv6()
+    }
+
+    /// True when the message will leave over UDP: for requests per `$du`,
+    /// else the Request-URI (its `transport`); for replies per the next Via.
+    #[kemi_export(name = "to_UDP")]
+    pub fn to_udp(ctx: &mut Context) -> bool {
+        to_proto_in(ctx, &[Proto::Udp])
+    }
+
+    /// True when the message will leave over TCP.
+    #[kemi_export(name = "to_TCP")]
+    pub fn to_tcp(ctx: &mut Context) -> bool {
+        to_proto_in(ctx, &[Proto::Tcp])
+    }
+
+    /// True when the message will leave over TLS.
+    #[kemi_export(name = "to_TLS")]
+    pub fn to_tls(ctx: &mut Context) -> bool {
+        to_proto_in(ctx, &[Proto::Tls])
+    }
+
+    /// True when the message will leave over SCTP.
+    #[kemi_export(name = "to_SCTP")]
+    pub fn to_sctp(ctx: &mut Context) -> bool {
+        to_proto_in(ctx, &[Proto::Sctp])
+    }
+
+    /// True when the message will leave over WebSocket.
+    #[kemi_export(name = "to_WS")]
+    pub fn to_ws(ctx: &mut Context) -> bool {
+        to_proto_in(ctx, &[Proto::Ws])
+    }
+
+    /// True when the message will leave over secure WebSocket.
+    #[kemi_export(name = "to_WSS")]
+    pub fn to_wss(ctx: &mut Context) -> bool {
+        to_proto_in(ctx, &[Proto::Wss])
+    }
+
+    /// True when the message will leave over WS or WSS.
+    #[kemi_export(name = "to_WSX")]
+    pub fn to_wsx(ctx: &mut Context) -> bool {
+        to_proto_in(ctx, &[Proto::Ws, Proto::Wss])
+    }
+
+    /// True when the next hop's host is an IPv4 address literal.
+    #[kemi_export(name = "to_IPv4")]
+    pub fn to_ipv4(ctx: &mut Context) -> bool {
+        to_family(ctx, true)
+    }
+
+    /// True when the next hop's host is an IPv6 address literal.
+    #[kemi_export(name = "to_IPv6")]
+    pub fn to_ipv6(ctx: &mut Context) -> bool {
+        to_family(ctx, false)
+    }
+
+    /// True when the message came from source port `vport`.
+    #[kemi_export]
+    pub fn is_src_port(ctx: &mut Context, vport: i32) -> bool {
+        i32::from(ctx.recv.src.port()) == vport
+    }
+
+    /// True when the message arrived on local port `vport`.
+    #[kemi_export]
+    pub fn is_dst_port(ctx: &mut Context, vport: i32) -> bool {
+        i32::from(ctx.recv.local.port()) == vport
+    }
+
+    /// Would run the native `route[name]` block of kamailio.cfg; this proxy
+    /// has none (routing is all in the script), so it logs and returns -1,
+    /// Kamailio's code for a missing route.
+    #[kemi_export]
+    pub fn route(ctx: &mut Context, route: &str) -> i32 {
+        let _ = ctx;
+        tracing::warn!("KSR.route({route:?}): native route blocks are not supported; call a script function instead");
+        -1
     }
 
     /// The current `debug=` level of the config.
