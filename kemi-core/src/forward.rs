@@ -284,6 +284,16 @@ fn top_via_is_ours(ctx: &Context, via: &Via<'_>) -> bool {
 /// that Via is removed and the reply goes to the next one. Replies not for
 /// this proxy are refused with [`ForwardError::NotForUs`] (drop them).
 pub fn forward_reply(ctx: &mut Context) -> Result<NextHop, ForwardError> {
+    forward_reply_status(ctx, None, None)
+}
+
+/// [`forward_reply`] with the status code and/or the reason phrase of the
+/// status line replaced (`KSR.sl.sl_forward_reply`).
+pub fn forward_reply_status(
+    ctx: &mut Context,
+    code: Option<u16>,
+    reason: Option<&str>,
+) -> Result<NextHop, ForwardError> {
     if !ctx.msg.is_response() {
         return Err(ForwardError::BadMessage("not a reply".into()));
     }
@@ -332,11 +342,34 @@ pub fn forward_reply(ctx: &mut Context) -> Result<NextHop, ForwardError> {
         }),
     };
     done.map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+    let mut bytes = msg.serialize();
+    if code.is_some() || reason.is_some() {
+        bytes = replace_status_line(ctx, &bytes, code, reason);
+    }
     let local = local_socket(ctx, &hop);
     ctx.runtime()
         .transport()
-        .send(hop.proto, Some(local), hop.dst, &msg.serialize())?;
+        .send(hop.proto, Some(local), hop.dst, &bytes)?;
     Ok(hop)
+}
+
+/// `bytes` (a serialised reply) with a new status line built from the
+/// received one and the replacements.
+fn replace_status_line(
+    ctx: &Context,
+    bytes: &[u8],
+    code: Option<u16>,
+    reason: Option<&str>,
+) -> Vec<u8> {
+    let code = code.or(ctx.msg.status_code()).unwrap_or(500);
+    let reason = reason
+        .or(ctx.msg.reason())
+        .unwrap_or_default()
+        .replace(['\r', '\n'], " ");
+    let eol = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+    let mut out = format!("SIP/2.0 {code} {reason}\r\n").into_bytes();
+    out.extend_from_slice(bytes.get(eol..).unwrap_or_default());
+    out
 }
 
 enum ViaRemoval {

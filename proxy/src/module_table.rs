@@ -4,7 +4,13 @@
 use kemi_core::ModuleDef;
 
 /// The compiled-in modules, by `loadmodule` name.
-pub static MODULES: &[&ModuleDef] = &[&kemi_mod_ktest::MODULE, &kemi_mod_app_lua::MODULE];
+pub static MODULES: &[&ModuleDef] = &[
+    &kemi_mod_ktest::MODULE,
+    &kemi_mod_app_lua::MODULE,
+    &kemi_mod_sl::MODULE,
+    &kemi_mod_maxfwd::MODULE,
+    &kemi_mod_sanity::MODULE,
+];
 
 /// Finds a compiled-in module by the name `loadmodule` uses.
 pub fn find(name: &str) -> Option<&'static ModuleDef> {

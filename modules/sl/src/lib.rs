@@ -1,0 +1,217 @@
+//! `sl`: stateless replies (`KSR.sl.*`).
+//!
+//! A reply is built from the request (RFC 3261 8.2.6): its Vias (the top
+//! one with `received`/`rport` as the request arrived), From, To, Call-ID
+//! and CSeq. Replies from 180 up get a To tag when the request had none:
+//! a per-process prefix plus a hash of the request's Call-ID, From tag and
+//! top Via branch, so a retransmitted request gets a byte-identical reply.
+//!
+//! There is no transaction layer yet: `send_reply` and `send_reply_error`,
+//! which Kamailio answers statefully when a tm transaction exists, always
+//! answer statelessly here. When tm arrives they should try it first.
+
+use std::net::SocketAddr;
+
+use kemi_core::context::RouteKind;
+use kemi_core::forward::{self, fnv1a};
+use kemi_core::net::Proto;
+use kemi_core::sip::build_reply;
+use kemi_core::{kemi_module, Context, ModuleDef};
+
+/// The per-process half of the To tags this module hands out.
+#[derive(Debug)]
+struct TagPrefix(String);
+
+impl Default for TagPrefix {
+    fn default() -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let seed = fnv1a(&[
+            &now.to_le_bytes(),
+            &std::process::id().to_le_bytes(),
+            b"kemi-sl",
+        ]);
+        TagPrefix(format!("{seed:016x}"))
+    }
+}
+
+/// The To tag for replies to this request: identical for retransmissions.
+pub fn to_tag(ctx: &Context) -> String {
+    let prefix = ctx.runtime().state::<TagPrefix>();
+    let msg = &ctx.msg;
+    let call_id = msg.call_id().unwrap_or_default();
+    let from = msg.from().ok();
+    let from_tag = from.as_ref().and_then(|f| f.tag()).unwrap_or_default();
+    let via = msg.top_via().ok();
+    let branch = via.as_ref().and_then(|v| v.branch()).unwrap_or_default();
+    let h = fnv1a(&[call_id.as_bytes(), from_tag.as_bytes(), branch.as_bytes()]);
+    format!("{}-{:08x}", prefix.0, h as u32)
+}
+
+/// Where a reply to the request goes (RFC 3261 18.2.2, RFC 3581): back to
+/// the sender's address; on UDP to the Via's port unless `rport` was asked
+/// for (by the client or by `KSR.force_rport()`), streams to the
+/// connection's peer.
+fn reply_destination(ctx: &Context) -> SocketAddr {
+    let src = ctx.recv.src;
+    if ctx.recv.proto != Proto::Udp || ctx.force_rport {
+        return src;
+    }
+    match ctx.msg.top_via() {
+        Ok(via) if via.rport().is_none() => {
+            let port = via
+                .port
+                .unwrap_or_else(|| forward::default_port(Proto::Udp));
+            SocketAddr::new(src.ip(), port)
+        }
+        _ => src,
+    }
+}
+
+/// Why a stateless reply was not sent; the KEMI code is -1 for all.
+fn refuse(what: &str) -> i32 {
+    tracing::debug!("sl: {what}");
+    -1
+}
+
+/// Sends a stateless reply `code reason` to the request in `ctx`, with
+/// `extra_headers` (complete lines) and `body`. 1 when sent; -1 for a
+/// reply (or a reply route), an ACK (never answered), a code outside
+/// 100..=699, or a request missing what a reply needs.
+pub fn send_stateless(
+    ctx: &mut Context,
+    code: i32,
+    reason: &str,
+    extra_headers: &str,
+    body: &[u8],
+) -> i32 {
+    if !ctx.msg.is_request() || matches!(ctx.route, RouteKind::Reply | RouteKind::OnReply) {
+        return refuse("no stateless reply to a reply");
+    }
+    if ctx.msg.method_str() == "ACK" {
+        return refuse("ACK is never answered");
+    }
+    let Ok(code) = u16::try_from(code) else {
+        return refuse("bad status code");
+    };
+    if !(100..=699).contains(&code) {
+        return refuse("status code out of range");
+    }
+    let tag = (code >= 180).then(|| to_tag(ctx));
+    // The reply's top Via records how the request arrived, as Kamailio
+    // adds received/rport when it builds a reply.
+    let mut req = ctx.msg.clone();
+    let src = ctx.recv.src;
+    if let Err(e) = req.add_via_receive_params(src.ip(), src.port(), ctx.force_rport) {
+        return refuse(&format!("top Via: {e}"));
+    }
+    let bytes = match build_reply(&req, code, reason, tag.as_deref(), extra_headers, body) {
+        Ok(b) => b,
+        Err(e) => return refuse(&format!("cannot build the reply: {e}")),
+    };
+    let dst = reply_destination(ctx);
+    match ctx
+        .runtime()
+        .transport()
+        .send(ctx.recv.proto, Some(ctx.recv.local), dst, &bytes)
+    {
+        Ok(()) => 1,
+        Err(e) => {
+            tracing::warn!("sl: sending {code} to {dst}: {e}");
+            -1
+        }
+    }
+}
+
+/// The reply for an internal error: what a module recorded, else a 500.
+fn error_reply(ctx: &Context) -> (i32, String) {
+    match &ctx.error_reply {
+        Some((code, reason)) => (i32::from(*code), reason.clone()),
+        None => (500, "Server Internal Error".to_string()),
+    }
+}
+
+/// Stateless replies.
+#[kemi_module(name = "sl")]
+pub mod kemi {
+    use super::*;
+
+    /// Sends a stateless reply `code reason`. 1 when sent, -1 otherwise
+    /// (replies, ACKs, bad codes).
+    #[kemi_export]
+    pub fn sl_send_reply(ctx: &mut Context, code: i32, reason: &str) -> i32 {
+        send_stateless(ctx, code, reason, "", b"")
+    }
+
+    /// Sends a reply `code reason`: statefully when the request has a
+    /// transaction (once tm exists), else statelessly. -1 for an empty
+    /// reason or when nothing could be sent.
+    #[kemi_export]
+    pub fn send_reply(ctx: &mut Context, code: i32, reason: &str) -> i32 {
+        if reason.is_empty() {
+            return -1;
+        }
+        send_stateless(ctx, code, reason, "", b"")
+    }
+
+    /// `send_reply` with Kamailio's mode flags; no mode changes anything
+    /// without a transaction layer, so it replies like `send_reply`.
+    #[kemi_export]
+    pub fn send_reply_mode(ctx: &mut Context, code: i32, reason: &str, mode: i32) -> i32 {
+        let _ = mode;
+        send_reply(ctx, code, reason)
+    }
+
+    /// Replies statelessly with the error a module recorded for this
+    /// message (its code and reason), or 500 when there is none.
+    #[kemi_export]
+    pub fn sl_reply_error(ctx: &mut Context) -> i32 {
+        let (code, reason) = error_reply(ctx);
+        send_stateless(ctx, code, &reason, "", b"")
+    }
+
+    /// Like `sl_reply_error`, statefully once tm exists.
+    #[kemi_export]
+    pub fn send_reply_error(ctx: &mut Context) -> i32 {
+        sl_reply_error(ctx)
+    }
+
+    /// Forwards the reply being routed statelessly to the next Via, after
+    /// removing this proxy's. A non-empty `code` (three digits, same class
+    /// as the received one) and `reason` replace the status line's. 1 when
+    /// sent, -1 otherwise (not a reply, not for this proxy, bad code).
+    #[kemi_export]
+    pub fn sl_forward_reply(ctx: &mut Context, code: &str, reason: &str) -> i32 {
+        if !ctx.msg.is_response() {
+            return refuse("sl_forward_reply: not a reply");
+        }
+        let new_code = if code.is_empty() {
+            None
+        } else {
+            let ok = code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit());
+            let parsed = code.parse::<u16>().ok().filter(|_| ok);
+            let same_class = parsed
+                .zip(ctx.msg.status_code())
+                .filter(|(n, o)| n / 100 == o / 100);
+            match same_class {
+                Some((n, _)) => Some(n),
+                None => return refuse("sl_forward_reply: code must be 3 digits of the same class"),
+            }
+        };
+        let new_reason = (!reason.is_empty()).then_some(reason);
+        match forward::forward_reply_status(ctx, new_code, new_reason) {
+            Ok(_) => 1,
+            Err(e) => refuse(&format!("sl_forward_reply: {e}")),
+        }
+    }
+}
+
+pub static MODULE: ModuleDef = ModuleDef {
+    name: "sl",
+    summary: "stateless replies",
+    kemi: Some(&kemi::SUBMODULE),
+    params: &[],
+    rpc: &[],
+};
