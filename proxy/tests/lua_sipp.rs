@@ -59,7 +59,7 @@ fn sipp_against_lua_script() {
     let mut proxy = Proxy::start(&lua_cfg());
     // One proxy, scenarios one after the other: in parallel they would
     // compete for this machine's cores and the rate could not be held.
-    sipp(&mut proxy, "options.xml", 10_000, 2_000);
+    sipp(&mut proxy, "options_retrans.xml", 10_000, 2_000);
     sipp(&mut proxy, "invite_rejected.xml", 10_000, 2_000);
     sipp(&mut proxy, "options_max_forwards_0.xml", 200, 200);
 }
