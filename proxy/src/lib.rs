@@ -30,6 +30,7 @@
 //! thread; only accepting runs elsewhere.
 
 pub mod config;
+pub mod engine;
 pub mod logging;
 pub mod module_table;
 pub mod router;

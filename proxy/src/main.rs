@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use clap::Parser;
 use kemi_core::Runtime;
-use kemi_proxy::router::RouterFactory;
-use kemi_proxy::server::Server;
+use kemi_proxy::router::{Network, ProxyTransport};
+use kemi_proxy::server::{Bound, Server};
 use kemi_proxy::stats::Stats;
 use kemi_proxy::worker::Shutdown;
-use kemi_proxy::{config, logging};
+use kemi_proxy::{config, engine, logging};
 
 /// Kamailio's default config path: a Kamailio user's setup works unchanged.
 const DEFAULT_CONFIG: &str = "/etc/kamailio/kamailio.cfg";
@@ -74,9 +74,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Sends go through the proxy's sockets once they are bound; the runtime
+    // exists before that so the scripts can be loaded (and checked) first.
+    let transport = Arc::new(ProxyTransport::default());
+    let runtime = Arc::new(Runtime::with_config(
+        loaded.config.clone(),
+        Arc::clone(&transport) as Arc<dyn kemi_core::net::Transport>,
+    ));
     if cli.check {
         for w in &loaded.warnings {
             eprintln!("warning: {w}");
+        }
+        // Loading the scripts is part of the check: a syntax error or a
+        // missing ksr_request_route must fail here, not at start.
+        if let Err(e) = engine::check(&runtime) {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
         }
         println!("{}", loaded.summary);
         return ExitCode::SUCCESS;
@@ -94,6 +107,15 @@ fn main() -> ExitCode {
         cli.file.display()
     );
 
+    let factory = match engine::factory_for(&runtime) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("kemi-proxy: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
     let shutdown = Shutdown::new();
     if let Err(e) = watch_signals(Arc::clone(&shutdown)) {
         tracing::error!("cannot install signal handlers: {e}");
@@ -103,13 +125,24 @@ fn main() -> ExitCode {
     let rpc = kemi_proxy::rpc::start(Arc::clone(&runtime), Arc::clone(&stats));
     let server = Server {
         settings: loaded.settings,
-        factory: RouterFactory::native(),
+        factory,
         shutdown,
         stats,
     };
     let outcome = server.run(|_| {});
     drop(rpc);
     match outcome {
+    let on_network = |net: &Arc<Network>, bound: &Bound| {
+        transport.attach(Arc::clone(net));
+        runtime.set_sockets(
+            bound
+                .sockets
+                .iter()
+                .map(|(proto, addr)| (proto.to_net(), *addr))
+                .collect(),
+        );
+    };
+    match server.run_with(on_network, |_| {}) {
         Ok(()) => {
             tracing::info!("kemi-proxy stopped");
             ExitCode::SUCCESS

@@ -8,8 +8,9 @@
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use kemi_core::net::{Proto as NetProto, Transport};
 use kemi_core::sip::Message;
 
 use crate::sipmsg;
@@ -138,6 +139,84 @@ impl Network {
                 let tcp = self.tcp.as_ref().ok_or_else(|| no_socket(proto, dst))?;
                 tcp.send(dst, bytes)
             }
+        }
+    }
+}
+
+/// Modules send through [`kemi_core::net::Transport`]; this is the proxy's
+/// side of that seam. `from` picks the listening socket a reply leaves
+/// from (the one the request came in on), so NATs see the address they
+/// sent to.
+impl Transport for Network {
+    fn send(
+        &self,
+        proto: NetProto,
+        from: Option<SocketAddr>,
+        dst: SocketAddr,
+        bytes: &[u8],
+    ) -> io::Result<()> {
+        match proto {
+            NetProto::Udp => {
+                let chosen = from.and_then(|f| {
+                    self.udp
+                        .iter()
+                        .find(|(local, _)| *local == f)
+                        .map(|(_, s)| s)
+                });
+                match chosen {
+                    Some(socket) => socket.send_to(bytes, dst).map(|_| ()),
+                    None => Network::send(self, Proto::Udp, dst, bytes),
+                }
+            }
+            NetProto::Tcp => Network::send(self, Proto::Tcp, dst, bytes),
+            other => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("cannot send to {dst}: {other} is not supported"),
+            )),
+        }
+    }
+}
+
+/// The transport handed to the [`Runtime`](kemi_core::Runtime) before any
+/// socket exists: the runtime is built first (scripts are checked before
+/// binding), the [`Network`] once the sockets are bound, and the server
+/// attaches it here before any worker starts.
+#[derive(Default)]
+pub struct ProxyTransport {
+    net: OnceLock<Arc<Network>>,
+}
+
+impl ProxyTransport {
+    /// Makes `net` the network sends go through. Only the first call counts.
+    pub fn attach(&self, net: Arc<Network>) {
+        let _ = self.net.set(net);
+    }
+}
+
+impl Transport for ProxyTransport {
+    fn send(
+        &self,
+        proto: NetProto,
+        from: Option<SocketAddr>,
+        dst: SocketAddr,
+        bytes: &[u8],
+    ) -> io::Result<()> {
+        match self.net.get() {
+            Some(net) => Transport::send(&**net, proto, from, dst, bytes),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                format!("cannot send to {dst}: the proxy's sockets are not open yet"),
+            )),
+        }
+    }
+}
+
+impl Proto {
+    /// The same protocol in `kemi_core`'s terms.
+    pub fn to_net(self) -> NetProto {
+        match self {
+            Proto::Udp => NetProto::Udp,
+            Proto::Tcp => NetProto::Tcp,
         }
     }
 }

@@ -69,6 +69,18 @@ impl Server {
     /// Runs until `shutdown` is triggered. `on_bound` is called once every
     /// socket is bound and every router created, i.e. when the proxy serves.
     pub fn run(self, on_bound: impl FnOnce(&Bound)) -> Result<(), ServerError> {
+        self.run_with(|_, _| {}, on_bound)
+    }
+
+    /// As [`Server::run`], and `on_network` is called with the network and
+    /// the bound sockets before any worker starts, so a script runtime can
+    /// send through them (and knows its own addresses) from the first
+    /// message on.
+    pub fn run_with(
+        self,
+        on_network: impl FnOnce(&Arc<Network>, &Bound),
+        on_bound: impl FnOnce(&Bound),
+    ) -> Result<(), ServerError> {
         let Server {
             settings,
             factory,
@@ -126,6 +138,7 @@ impl Server {
             udp: udp_socks.clone(),
             tcp: tcp_net.clone(),
         });
+        on_network(&net, &bound);
 
         let mut threads: Vec<JoinHandle<()>> = Vec::new();
         let (ready_tx, ready_rx) = mpsc::channel::<Ready>();
@@ -247,10 +260,11 @@ impl Server {
         }
         let t = stats.totals();
         tracing::debug!(
-            "total: received {} replied {} dropped {} malformed {}",
+            "total: received {} replied {} dropped {} script errors {} malformed {}",
             t.received,
             t.replied,
             t.dropped,
+            t.script_errors,
             t.malformed
         );
         outcome

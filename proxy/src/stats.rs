@@ -21,6 +21,8 @@ pub struct WorkerStats {
     pub malformed: AtomicU64,
     /// Routing callbacks that ended in a script error (the script engine
     /// bumps it).
+    /// Callbacks that ended in a script error (the message was left as
+    /// the script had it; the worker went on).
     pub script_errors: AtomicU64,
 }
 

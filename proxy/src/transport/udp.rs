@@ -15,6 +15,9 @@ use crate::worker::{handle_message, Shutdown, Source};
 /// never cut short by our buffer.
 pub const MAX_DATAGRAM: usize = 65_536;
 
+/// The receive buffer asked for on UDP sockets.
+pub const UDP_RCVBUF: usize = 4 << 20;
+
 /// How long a blocked receive waits before checking for shutdown.
 pub const RECV_TIMEOUT: Duration = Duration::from_millis(200);
 
@@ -83,6 +86,10 @@ pub fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
     }
+    // Bursts outrun a busy worker for a moment; a deeper queue (as
+    // Kamailio grows its own) absorbs them instead of dropping datagrams.
+    // The kernel caps it at net.core.rmem_max; a refusal is not fatal.
+    let _ = socket.set_recv_buffer_size(UDP_RCVBUF);
     socket.bind(&addr.into())?;
     let socket: UdpSocket = socket.into();
     socket.set_read_timeout(Some(RECV_TIMEOUT))?;
