@@ -95,11 +95,6 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    // The runtime carries the config: RPC methods (app_lua.list...) read it.
-    let runtime = Arc::new(Runtime::with_config(
-        loaded.config,
-        Arc::new(kemi_core::net::Capture::default()),
-    ));
     logging::init(Arc::clone(&runtime));
     tracing::info!(
         "kemi-proxy {} starting with {}",
@@ -129,9 +124,6 @@ fn main() -> ExitCode {
         shutdown,
         stats,
     };
-    let outcome = server.run(|_| {});
-    drop(rpc);
-    match outcome {
     let on_network = |net: &Arc<Network>, bound: &Bound| {
         transport.attach(Arc::clone(net));
         runtime.set_sockets(
@@ -142,7 +134,9 @@ fn main() -> ExitCode {
                 .collect(),
         );
     };
-    match server.run_with(on_network, |_| {}) {
+    let outcome = server.run_with(on_network, |_| {});
+    drop(rpc);
+    match outcome {
         Ok(()) => {
             tracing::info!("kemi-proxy stopped");
             ExitCode::SUCCESS
