@@ -1053,9 +1053,690 @@ KSR.xlog.xlog = function(slevel, lmsg) end
 ---@return integer
 KSR.xlog.xlog_facility = function(lfacility, slevel, lmsg) end
 
----Pseudo-variable stores: script and shared variables, AVPs, XAVPs.
+---Variables, AVPs and extended AVPs by name, without `$...` syntax.
+---
+---In every family `*_seti`/`*_sets` assign, `*_get` reads (nil when
+---missing), `*_gete` gives `""` and `*_getw` `"<null>"` instead, `*_rm`
+---removes, `*_is_null` returns 1 when there is no value and -1 otherwise.
+---`$xavp`/`$xavi` assignments add a new value on top (index 0), `$xavu`
+---ones overwrite; `$xavi` names ignore case.
 ---@class KSR.pvx
 KSR.pvx = {}
+
+---Sets the Request-URI (and `$du` when set) from the static branch
+---(`$sbranch(uri)`, `$sbranch(dst_uri)`). 1, or -1 when the static
+---branch has no URI.
+---
+---`int KSR.pvx.sbranch_set_ruri()`
+---@return integer
+KSR.pvx.sbranch_set_ruri = function() end
+
+---Would add the static branch as a new branch of the request. The
+---proxy has no branch set yet, so this logs why and returns -1.
+---
+---`int KSR.pvx.sbranch_append()`
+---@return integer
+KSR.pvx.sbranch_append = function() end
+
+---Empties the static branch. Always 1.
+---
+---`int KSR.pvx.sbranch_reset()`
+---@return integer
+KSR.pvx.sbranch_reset = function() end
+
+---Sets `$var(vname)` to the integer `ival`. 1, or -1 for an empty name.
+---
+---`int KSR.pvx.var_seti(str vname, int ival)`
+---@param vname string
+---@param ival integer
+---@return integer
+KSR.pvx.var_seti = function(vname, ival) end
+
+---Sets `$var(vname)` to the string `sval`. 1, or -1 for an empty name.
+---
+---`int KSR.pvx.var_sets(str vname, str sval)`
+---@param vname string
+---@param sval string
+---@return integer
+KSR.pvx.var_sets = function(vname, sval) end
+
+---The value of `$var(vname)`; a variable never assigned in this worker
+---gives 0 (and a warning).
+---
+---`xval KSR.pvx.var_get(str vname)`
+---@param vname string
+---@return integer|string|table|nil
+KSR.pvx.var_get = function(vname) end
+
+---Sets the shared variable `$shv(vname)` to the integer `ival`.
+---
+---`int KSR.pvx.shv_seti(str vname, int ival)`
+---@param vname string
+---@param ival integer
+---@return integer
+KSR.pvx.shv_seti = function(vname, ival) end
+
+---Sets the shared variable `$shv(vname)` to the string `sval`.
+---
+---`int KSR.pvx.shv_sets(str vname, str sval)`
+---@param vname string
+---@param sval string
+---@return integer
+KSR.pvx.shv_sets = function(vname, sval) end
+
+---The value of `$shv(vname)` (0 when never assigned).
+---
+---`xval KSR.pvx.shv_get(str vname)`
+---@param vname string
+---@return integer|string|table|nil
+KSR.pvx.shv_get = function(vname) end
+
+---Adds one to the integer `$shv(vname)` under the shared lock and
+---returns the new value; nil when it holds a string.
+---
+---`xval KSR.pvx.shvinc_get(str vname)`
+---@param vname string
+---@return integer|string|table|nil
+KSR.pvx.shvinc_get = function(vname) end
+
+---Copies `$var(varname)` into a new `$xavp(xname)` with one child
+---named after the variable; `varname` `"*"` copies every variable of
+---this worker. Existing `$xavp(xname)` values are removed first.
+---
+---`int KSR.pvx.pv_var_to_xavp(str varname, str xname)`
+---@param varname string
+---@param xname string
+---@return integer
+KSR.pvx.pv_var_to_xavp = function(varname, xname) end
+
+---Copies each child field of `$xavp(xname)` into the `$var` of the
+---same name. -1 when there is no such xavp.
+---
+---`int KSR.pvx.pv_xavp_to_var(str xname)`
+---@param xname string
+---@return integer
+KSR.pvx.pv_xavp_to_var = function(xname) end
+
+---Logs every `$xavp` of the message at info level. Always 1.
+---
+---`int KSR.pvx.pv_xavp_print()`
+---@return integer
+KSR.pvx.pv_xavp_print = function() end
+
+---Logs every `$xavu` of the message at info level. Always 1.
+---
+---`int KSR.pvx.pv_xavu_print()`
+---@return integer
+KSR.pvx.pv_xavu_print = function() end
+
+---Logs every `$xavi` of the message at info level. Always 1.
+---
+---`int KSR.pvx.pv_xavi_print()`
+---@return integer
+KSR.pvx.pv_xavi_print = function() end
+
+---Turns `sparams` (`"a=1;b=2"`) into a new `$xavp(sxname)` whose
+---children are the parameters (string values; a name without value
+---gets `""`). -1 when the string has no parameter.
+---
+---`int KSR.pvx.xavp_params_explode(str sparams, str sxname)`
+---@param sparams string
+---@param sxname string
+---@return integer
+KSR.pvx.xavp_params_explode = function(sparams, sxname) end
+
+---As `xavp_params_explode`, with the first character of `sep` as the
+---parameter separator instead of `;`.
+---
+---`int KSR.pvx.xavp_xparams_explode(str sparams, str sep, str sxname)`
+---@param sparams string
+---@param sep string
+---@param sxname string
+---@return integer
+KSR.pvx.xavp_xparams_explode = function(sparams, sep, sxname) end
+
+---Writes the children of `$xavp(sxname)` as `"a=1;b=2"` into the PV
+---named `svname` (`"$var(out)"`...). -1 when there is no such xavp or
+---the PV cannot be assigned.
+---
+---`int KSR.pvx.xavp_params_implode(str sxname, str svname)`
+---@param sxname string
+---@param svname string
+---@return integer
+KSR.pvx.xavp_params_implode = function(sxname, svname) end
+
+---As `xavp_params_implode`, with string values in double quotes.
+---
+---`int KSR.pvx.xavp_params_implode_qval(str sxname, str svname)`
+---@param sxname string
+---@param svname string
+---@return integer
+KSR.pvx.xavp_params_implode_qval = function(sxname, svname) end
+
+---As `xavp_params_explode`, into `$xavu(sxname)` (replacing it).
+---
+---`int KSR.pvx.xavu_params_explode(str sparams, str sxname)`
+---@param sparams string
+---@param sxname string
+---@return integer
+KSR.pvx.xavu_params_explode = function(sparams, sxname) end
+
+---As `xavp_params_implode`, from `$xavu(sxname)`.
+---
+---`int KSR.pvx.xavu_params_implode(str sxname, str svname)`
+---@param sxname string
+---@param svname string
+---@return integer
+KSR.pvx.xavu_params_implode = function(sxname, svname) end
+
+---Splits `slist` at any character of `sep` and stores each token as a
+---value of `$xavp(sxname)`, the first token at index 0. `mode` letters:
+---`t` trims blanks around tokens, `e` keeps empty tokens (skipped
+---otherwise). -1 when no token was stored.
+---
+---`int KSR.pvx.xavp_slist_explode(str slist, str sep, str mode, str sxname)`
+---@param slist string
+---@param sep string
+---@param mode string
+---@param sxname string
+---@return integer
+KSR.pvx.xavp_slist_explode = function(slist, sep, mode, sxname) end
+
+---Adds the integer `ival` on top of `$xavp(rname)`.
+---
+---`int KSR.pvx.xavp_seti(str rname, int ival)`
+---@param rname string
+---@param ival integer
+---@return integer
+KSR.pvx.xavp_seti = function(rname, ival) end
+
+---Adds the string `sval` on top of `$xavp(rname)`.
+---
+---`int KSR.pvx.xavp_sets(str rname, str sval)`
+---@param rname string
+---@param sval string
+---@return integer
+KSR.pvx.xavp_sets = function(rname, sval) end
+
+---The value of `$xavp(rname)` (index 0), or nil.
+---
+---`xval KSR.pvx.xavp_get(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavp_get = function(rname) end
+
+---The value of `$xavp(rname)`, or `""`.
+---
+---`xval KSR.pvx.xavp_gete(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavp_gete = function(rname) end
+
+---The value of `$xavp(rname)`, or `"<null>"`.
+---
+---`xval KSR.pvx.xavp_getw(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavp_getw = function(rname) end
+
+---Every value of `$xavp(rname)` as an array (index 0 first); values
+---with children become tables mapping each child name to the array of
+---its values. Nil when missing. Only Lua converts such tables.
+---
+---`xval KSR.pvx.xavp_getd(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavp_getd = function(rname) end
+
+---The value at index `indx` of `$xavp(rname)` as `xavp_getd` builds
+---each item, or nil.
+---
+---`xval KSR.pvx.xavp_getd_p1(str rname, int indx)`
+---@param rname string
+---@param indx integer
+---@return integer|string|table|nil
+KSR.pvx.xavp_getd_p1 = function(rname, indx) end
+
+---The distinct child names of `$xavp(rname)` at index `indx`, as an
+---array; nil when missing.
+---
+---`xval KSR.pvx.xavp_get_keys(str rname, int indx)`
+---@param rname string
+---@param indx integer
+---@return integer|string|table|nil
+KSR.pvx.xavp_get_keys = function(rname, indx) end
+
+---Removes the value at index 0 of `$xavp(rname)`. 1 whether or not
+---there was one.
+---
+---`int KSR.pvx.xavp_rm(str rname)`
+---@param rname string
+---@return integer
+KSR.pvx.xavp_rm = function(rname) end
+
+---Removes every value of `$xavp(rname)`. Always 1.
+---
+---`int KSR.pvx.xavp_rm_all(str rname)`
+---@param rname string
+---@return integer
+KSR.pvx.xavp_rm_all = function(rname) end
+
+---1 when `$xavp(rname)` has no value, -1 when it has one.
+---
+---`int KSR.pvx.xavp_is_null(str rname)`
+---@param rname string
+---@return integer
+KSR.pvx.xavp_is_null = function(rname) end
+
+---Sets the child `cname` of `$xavp(rname)` to the integer `ival`
+---(added on top of the child's values), creating `$xavp(rname)` if
+---needed.
+---
+---`int KSR.pvx.xavp_child_seti(str rname, str cname, int ival)`
+---@param rname string
+---@param cname string
+---@param ival integer
+---@return integer
+KSR.pvx.xavp_child_seti = function(rname, cname, ival) end
+
+---Sets the child `cname` of `$xavp(rname)` to the string `sval`.
+---
+---`int KSR.pvx.xavp_child_sets(str rname, str cname, str sval)`
+---@param rname string
+---@param cname string
+---@param sval string
+---@return integer
+KSR.pvx.xavp_child_sets = function(rname, cname, sval) end
+
+---Removes the first value of `$xavp(rname=>cname)`. Always 1.
+---
+---`int KSR.pvx.xavp_child_rm(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer
+KSR.pvx.xavp_child_rm = function(rname, cname) end
+
+---1 when `$xavp(rname=>cname)` has no value, -1 when it has one.
+---
+---`int KSR.pvx.xavp_child_is_null(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer
+KSR.pvx.xavp_child_is_null = function(rname, cname) end
+
+---The value of `$xavp(rname=>cname)`, or nil.
+---
+---`xval KSR.pvx.xavp_child_get(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer|string|table|nil
+KSR.pvx.xavp_child_get = function(rname, cname) end
+
+---The value of `$xavp(rname=>cname)`, or `""`.
+---
+---`xval KSR.pvx.xavp_child_gete(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer|string|table|nil
+KSR.pvx.xavp_child_gete = function(rname, cname) end
+
+---The value of `$xavp(rname=>cname)`, or `"<null>"`.
+---
+---`xval KSR.pvx.xavp_child_getw(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer|string|table|nil
+KSR.pvx.xavp_child_getw = function(rname, cname) end
+
+---Sets `$xavu(rname)` to the integer `ival`, replacing its value.
+---
+---`int KSR.pvx.xavu_seti(str rname, int ival)`
+---@param rname string
+---@param ival integer
+---@return integer
+KSR.pvx.xavu_seti = function(rname, ival) end
+
+---Sets `$xavu(rname)` to the string `sval`, replacing its value.
+---
+---`int KSR.pvx.xavu_sets(str rname, str sval)`
+---@param rname string
+---@param sval string
+---@return integer
+KSR.pvx.xavu_sets = function(rname, sval) end
+
+---The value of `$xavu(rname)`, or nil.
+---
+---`xval KSR.pvx.xavu_get(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavu_get = function(rname) end
+
+---The value of `$xavu(rname)`, or `""`.
+---
+---`xval KSR.pvx.xavu_gete(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavu_gete = function(rname) end
+
+---The value of `$xavu(rname)`, or `"<null>"`.
+---
+---`xval KSR.pvx.xavu_getw(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavu_getw = function(rname) end
+
+---Removes `$xavu(rname)`. Always 1.
+---
+---`int KSR.pvx.xavu_rm(str rname)`
+---@param rname string
+---@return integer
+KSR.pvx.xavu_rm = function(rname) end
+
+---1 when `$xavu(rname)` has no value, -1 when it has one.
+---
+---`int KSR.pvx.xavu_is_null(str rname)`
+---@param rname string
+---@return integer
+KSR.pvx.xavu_is_null = function(rname) end
+
+---Sets the child `cname` of `$xavu(rname)` to the integer `ival`,
+---replacing its value; creates `$xavu(rname)` if needed.
+---
+---`int KSR.pvx.xavu_child_seti(str rname, str cname, int ival)`
+---@param rname string
+---@param cname string
+---@param ival integer
+---@return integer
+KSR.pvx.xavu_child_seti = function(rname, cname, ival) end
+
+---Sets the child `cname` of `$xavu(rname)` to the string `sval`.
+---
+---`int KSR.pvx.xavu_child_sets(str rname, str cname, str sval)`
+---@param rname string
+---@param cname string
+---@param sval string
+---@return integer
+KSR.pvx.xavu_child_sets = function(rname, cname, sval) end
+
+---Removes `$xavu(rname=>cname)`. Always 1.
+---
+---`int KSR.pvx.xavu_child_rm(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer
+KSR.pvx.xavu_child_rm = function(rname, cname) end
+
+---1 when `$xavu(rname=>cname)` has no value, -1 when it has one.
+---
+---`int KSR.pvx.xavu_child_is_null(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer
+KSR.pvx.xavu_child_is_null = function(rname, cname) end
+
+---The value of `$xavu(rname=>cname)`, or nil.
+---
+---`xval KSR.pvx.xavu_child_get(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer|string|table|nil
+KSR.pvx.xavu_child_get = function(rname, cname) end
+
+---The value of `$xavu(rname=>cname)`, or `""`.
+---
+---`xval KSR.pvx.xavu_child_gete(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer|string|table|nil
+KSR.pvx.xavu_child_gete = function(rname, cname) end
+
+---The value of `$xavu(rname=>cname)`, or `"<null>"`.
+---
+---`xval KSR.pvx.xavu_child_getw(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer|string|table|nil
+KSR.pvx.xavu_child_getw = function(rname, cname) end
+
+---Adds the integer `ival` on top of `$xavi(rname)` (name case ignored).
+---
+---`int KSR.pvx.xavi_seti(str rname, int ival)`
+---@param rname string
+---@param ival integer
+---@return integer
+KSR.pvx.xavi_seti = function(rname, ival) end
+
+---Adds the string `sval` on top of `$xavi(rname)`.
+---
+---`int KSR.pvx.xavi_sets(str rname, str sval)`
+---@param rname string
+---@param sval string
+---@return integer
+KSR.pvx.xavi_sets = function(rname, sval) end
+
+---The value of `$xavi(rname)`, or nil.
+---
+---`xval KSR.pvx.xavi_get(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavi_get = function(rname) end
+
+---The value of `$xavi(rname)`, or `""`.
+---
+---`xval KSR.pvx.xavi_gete(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavi_gete = function(rname) end
+
+---The value of `$xavi(rname)`, or `"<null>"`.
+---
+---`xval KSR.pvx.xavi_getw(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavi_getw = function(rname) end
+
+---Every value of `$xavi(rname)`, as `xavp_getd` gives them.
+---
+---`xval KSR.pvx.xavi_getd(str rname)`
+---@param rname string
+---@return integer|string|table|nil
+KSR.pvx.xavi_getd = function(rname) end
+
+---The value at index `indx` of `$xavi(rname)`, as `xavp_getd_p1`.
+---
+---`xval KSR.pvx.xavi_getd_p1(str rname, int indx)`
+---@param rname string
+---@param indx integer
+---@return integer|string|table|nil
+KSR.pvx.xavi_getd_p1 = function(rname, indx) end
+
+---The child names of `$xavi(rname)` at index `indx`, as an array.
+---
+---`xval KSR.pvx.xavi_get_keys(str rname, int indx)`
+---@param rname string
+---@param indx integer
+---@return integer|string|table|nil
+KSR.pvx.xavi_get_keys = function(rname, indx) end
+
+---Removes the value at index 0 of `$xavi(rname)`. Always 1.
+---
+---`int KSR.pvx.xavi_rm(str rname)`
+---@param rname string
+---@return integer
+KSR.pvx.xavi_rm = function(rname) end
+
+---Removes every value of `$xavi(rname)`. Always 1.
+---
+---`int KSR.pvx.xavi_rm_all(str rname)`
+---@param rname string
+---@return integer
+KSR.pvx.xavi_rm_all = function(rname) end
+
+---1 when `$xavi(rname)` has no value, -1 when it has one.
+---
+---`int KSR.pvx.xavi_is_null(str rname)`
+---@param rname string
+---@return integer
+KSR.pvx.xavi_is_null = function(rname) end
+
+---Adds the integer `ival` as child `cname` of `$xavi(rname)`.
+---
+---`int KSR.pvx.xavi_child_seti(str rname, str cname, int ival)`
+---@param rname string
+---@param cname string
+---@param ival integer
+---@return integer
+KSR.pvx.xavi_child_seti = function(rname, cname, ival) end
+
+---Adds the string `sval` as child `cname` of `$xavi(rname)`.
+---
+---`int KSR.pvx.xavi_child_sets(str rname, str cname, str sval)`
+---@param rname string
+---@param cname string
+---@param sval string
+---@return integer
+KSR.pvx.xavi_child_sets = function(rname, cname, sval) end
+
+---Removes the first value of `$xavi(rname=>cname)`. Always 1.
+---
+---`int KSR.pvx.xavi_child_rm(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer
+KSR.pvx.xavi_child_rm = function(rname, cname) end
+
+---1 when `$xavi(rname=>cname)` has no value, -1 when it has one.
+---
+---`int KSR.pvx.xavi_child_is_null(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer
+KSR.pvx.xavi_child_is_null = function(rname, cname) end
+
+---The value of `$xavi(rname=>cname)`, or nil.
+---
+---`xval KSR.pvx.xavi_child_get(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer|string|table|nil
+KSR.pvx.xavi_child_get = function(rname, cname) end
+
+---The value of `$xavi(rname=>cname)`, or `""`.
+---
+---`xval KSR.pvx.xavi_child_gete(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer|string|table|nil
+KSR.pvx.xavi_child_gete = function(rname, cname) end
+
+---The value of `$xavi(rname=>cname)`, or `"<null>"`.
+---
+---`xval KSR.pvx.xavi_child_getw(str rname, str cname)`
+---@param rname string
+---@param cname string
+---@return integer|string|table|nil
+KSR.pvx.xavi_child_getw = function(rname, cname) end
+
+---Expands the PVs in `fmt` and assigns the text to the PV named `dst`.
+---1, or -1 when `dst` cannot be assigned.
+---
+---`int KSR.pvx.evalx(str dst, str fmt)`
+---@param dst string
+---@param fmt string
+---@return integer
+KSR.pvx.evalx = function(dst, fmt) end
+
+---Adds the integer `vn` on top of `$avp(xname)`.
+---
+---`int KSR.pvx.avp_seti(str xname, int vn)`
+---@param xname string
+---@param vn integer
+---@return integer
+KSR.pvx.avp_seti = function(xname, vn) end
+
+---Adds the string `vs` on top of `$avp(xname)`.
+---
+---`int KSR.pvx.avp_sets(str xname, str vs)`
+---@param xname string
+---@param vs string
+---@return integer
+KSR.pvx.avp_sets = function(xname, vs) end
+
+---The latest value of `$avp(xname)`, or nil.
+---
+---`xval KSR.pvx.avp_get(str xname)`
+---@param xname string
+---@return integer|string|table|nil
+KSR.pvx.avp_get = function(xname) end
+
+---The latest value of `$avp(xname)`, or `""`.
+---
+---`xval KSR.pvx.avp_gete(str xname)`
+---@param xname string
+---@return integer|string|table|nil
+KSR.pvx.avp_gete = function(xname) end
+
+---The latest value of `$avp(xname)`, or `"<null>"`.
+---
+---`xval KSR.pvx.avp_getw(str xname)`
+---@param xname string
+---@return integer|string|table|nil
+KSR.pvx.avp_getw = function(xname) end
+
+---Removes every value of `$avp(xname)`. Always 1.
+---
+---`int KSR.pvx.avp_rm(str xname)`
+---@param xname string
+---@return integer
+KSR.pvx.avp_rm = function(xname) end
+
+---1 when `$avp(xname)` has no value, -1 when it has one.
+---
+---`int KSR.pvx.avp_is_null(str xname)`
+---@param xname string
+---@return integer
+KSR.pvx.avp_is_null = function(xname) end
+
+---Copies the value at index `src_idx` of `$xavp(src_name)` (children
+---included) to the end of `$xavp(dst_name)`. -1 when the source is
+---missing.
+---
+---`int KSR.pvx.xavp_copy(str src_name, int src_idx, str dst_name)`
+---@param src_name string
+---@param src_idx integer
+---@param dst_name string
+---@return integer
+KSR.pvx.xavp_copy = function(src_name, src_idx, dst_name) end
+
+---Copies the value at `src_idx` of `$xavp(src_name)` over the value at
+---`dst_idx` of `$xavp(dst_name)`. -1 when either is missing.
+---
+---`int KSR.pvx.xavp_copy_dst(str src_name, int src_idx, str dst_name, int dst_idx)`
+---@param src_name string
+---@param src_idx integer
+---@param dst_name string
+---@param dst_idx integer
+---@return integer
+KSR.pvx.xavp_copy_dst = function(src_name, src_idx, dst_name, dst_idx) end
+
+---Rotates the values of `$xavp(xname)` left so that the one at `idx`
+---becomes index 0, those before it moving to the end. -1 when there
+---is no value at `idx`.
+---
+---`int KSR.pvx.xavp_lshift(str xname, int idx)`
+---@param xname string
+---@param idx integer
+---@return integer
+KSR.pvx.xavp_lshift = function(xname, idx) end
+
+---Sets the destination of the request from the children of
+---`$xavp(xname)`: `uri` becomes the Request-URI, `dsturi` (or `duri`)
+---the destination URI. -1 when neither is there.
+---
+---`int KSR.pvx.xavp_push_dst(str xname)`
+---@param xname string
+---@return integer
+KSR.pvx.xavp_push_dst = function(xname) end
 
 ---Getters for message attributes (R-URI, From/To, source and local
 ---addresses, body...), config defines and environment variables.
@@ -2012,6 +2693,914 @@ KSR.corex.forward_uac_uri = function(vuri) end
 ---@param bindex integer
 ---@return integer
 KSR.corex.forward_uac_uri_branch = function(vuri, bindex) end
+
+---Regex search and replace over the message, header removal, bodies and
+---multipart parts, string tests.
+---@class KSR.textops
+KSR.textops = {}
+
+---Searches the whole message (as received) for `sre`, case-insensitive
+---and line by line; 1 if found, -1 if not or if the regex is bad.
+---
+---`int KSR.textops.search(str sre)`
+---@param sre string
+---@return integer
+KSR.textops.search = function(sre) end
+
+---Searches the body for `sre`; 1 if found, -1 if not, no body, or bad regex.
+---
+---`int KSR.textops.search_body(str sre)`
+---@param sre string
+---@return integer
+KSR.textops.search_body = function(sre) end
+
+---Searches the values of the `hname` header fields for `sre`; flags
+---`f` only the first field, `l` only the last, otherwise all. 1 if any
+---matches.
+---
+---`int KSR.textops.search_hf(str hname, str sre, str flags)`
+---@param hname string
+---@param sre string
+---@param flags string
+---@return integer
+KSR.textops.search_hf = function(hname, sre, flags) end
+
+---Inserts `val` right after the first match of `ematch` in the
+---message; 1 if inserted, -1 if no match.
+---
+---`int KSR.textops.search_append(str ematch, str val)`
+---@param ematch string
+---@param val string
+---@return integer
+KSR.textops.search_append = function(ematch, val) end
+
+---Inserts `val` right after the first match of `ematch` in the body;
+---Content-Length follows. 1 if inserted, -1 if no match.
+---
+---`int KSR.textops.search_append_body(str ematch, str val)`
+---@param ematch string
+---@param val string
+---@return integer
+KSR.textops.search_append_body = function(ematch, val) end
+
+---1 if a header field named `hname` is present (compact and full forms
+---are the same header), -1 otherwise.
+---
+---`int KSR.textops.is_present_hf(str hname)`
+---@param hname string
+---@return integer
+KSR.textops.is_present_hf = function(hname) end
+
+---1 if the name of some header field matches the regex `ematch`.
+---
+---`int KSR.textops.is_present_hf_re(str ematch)`
+---@param ematch string
+---@return integer
+KSR.textops.is_present_hf_re = function(ematch) end
+
+---Applies the sed-like `/re/repl/flags` to the whole message (first
+---line, headers and body; a match may not span the body start). 1 if
+---something was replaced.
+---
+---`int KSR.textops.subst(str subst)`
+---@param subst string
+---@return integer
+KSR.textops.subst = function(subst) end
+
+---Applies `/re/repl/flags` to the Request-URI (the new one if set) and
+---makes the result the new R-URI. 1 if it matched.
+---
+---`int KSR.textops.subst_uri(str subst)`
+---@param subst string
+---@return integer
+KSR.textops.subst_uri = function(subst) end
+
+---Applies `/re/repl/flags` to the user part of the Request-URI (an
+---empty user if there is none) and rewrites it. 1 if it matched.
+---
+---`int KSR.textops.subst_user(str subst)`
+---@param subst string
+---@return integer
+KSR.textops.subst_user = function(subst) end
+
+---Applies `/re/repl/flags` to the body; Content-Length follows. 1 if
+---something was replaced.
+---
+---`int KSR.textops.subst_body(str subst)`
+---@param subst string
+---@return integer
+KSR.textops.subst_body = function(subst) end
+
+---Applies `/re/repl/flags` to the values of the `hname` fields (flags
+---`f` first only, `l` last only, else all). 1 if something changed.
+---
+---`int KSR.textops.subst_hf(str hname, str subst, str flags)`
+---@param hname string
+---@param subst string
+---@param flags string
+---@return integer
+KSR.textops.subst_hf = function(hname, subst, flags) end
+
+---Applies `/re/repl/flags` to `itext` and stores the result in the
+---pseudo-variable `opv`; -1 when the expression is bad, nothing
+---matched or `opv` cannot be written.
+---
+---`int KSR.textops.subst_v(str itext, str subex, str opv)`
+---@param itext string
+---@param subex string
+---@param opv string
+---@return integer
+KSR.textops.subst_v = function(itext, subex, opv) end
+
+---Removes every header field named `hname`; returns how many (-1 if none).
+---
+---`int KSR.textops.remove_hf(str hname)`
+---@param hname string
+---@return integer
+KSR.textops.remove_hf = function(hname) end
+
+---Removes every header field whose name matches the regex `ematch`
+---(case-insensitive); returns how many, -1 if none.
+---
+---`int KSR.textops.remove_hf_re(str ematch)`
+---@param ematch string
+---@return integer
+KSR.textops.remove_hf_re = function(ematch) end
+
+---Removes the `idx`-th field named `hname` (0 is the first, -1 the
+---last). 1 if removed, -1 if there is no such field.
+---
+---`int KSR.textops.remove_hf_idx(str hname, int idx)`
+---@param hname string
+---@param idx integer
+---@return integer
+KSR.textops.remove_hf_idx = function(hname, idx) end
+
+---Removes every field whose name matches `ematch` but not `eskip`;
+---returns how many, -1 if none.
+---
+---`int KSR.textops.remove_hf_exp(str ematch, str eskip)`
+---@param ematch string
+---@param eskip string
+---@return integer
+KSR.textops.remove_hf_exp = function(ematch, eskip) end
+
+---Removes the fields named `hname` whose value satisfies `op` against
+---`expr`: `eq`/`ne` (string equal or not), `in` (contains), `sw`
+---(starts with), `ew` (ends with), `re`/`rn` (regex matches or not).
+---Returns how many were removed, -1 if none or on a bad `op`.
+---
+---`int KSR.textops.remove_hf_match(str hname, str op, str expr)`
+---@param hname string
+---@param op string
+---@param expr string
+---@return integer
+KSR.textops.remove_hf_match = function(hname, op, expr) end
+
+---Replaces the first match of `sre` in the message by `sval`
+---(literally). 1 if replaced.
+---
+---`int KSR.textops.replace(str sre, str sval)`
+---@param sre string
+---@param sval string
+---@return integer
+KSR.textops.replace = function(sre, sval) end
+
+---Replaces the string `mkey` in the message by `rval`, the first
+---occurrence (`rmode` "f") or all ("a"). 1 if replaced.
+---
+---`int KSR.textops.replace_str(str mkey, str rval, str rmode)`
+---@param mkey string
+---@param rval string
+---@param rmode string
+---@return integer
+KSR.textops.replace_str = function(mkey, rval, rmode) end
+
+---Replaces every match of `sre` in the message by `sval`. 1 if any.
+---
+---`int KSR.textops.replace_all(str sre, str sval)`
+---@param sre string
+---@param sval string
+---@return integer
+KSR.textops.replace_all = function(sre, sval) end
+
+---Replaces the first match of `sre` in the body by `sval`. 1 if replaced.
+---
+---`int KSR.textops.replace_body(str sre, str sval)`
+---@param sre string
+---@param sval string
+---@return integer
+KSR.textops.replace_body = function(sre, sval) end
+
+---Replaces the string `mkey` in the body by `rval` (`rmode` "f" first,
+---"a" all). 1 if replaced.
+---
+---`int KSR.textops.replace_body_str(str mkey, str rval, str rmode)`
+---@param mkey string
+---@param rval string
+---@param rmode string
+---@return integer
+KSR.textops.replace_body_str = function(mkey, rval, rmode) end
+
+---Replaces the first match of `sre` in the first line and header
+---fields by `sval`. 1 if replaced.
+---
+---`int KSR.textops.replace_hdrs(str sre, str sval)`
+---@param sre string
+---@param sval string
+---@return integer
+KSR.textops.replace_hdrs = function(sre, sval) end
+
+---Replaces the string `mkey` in the first line and header fields by
+---`rval` (`rmode` "f" first, "a" all). 1 if replaced.
+---
+---`int KSR.textops.replace_hdrs_str(str mkey, str rval, str rmode)`
+---@param mkey string
+---@param rval string
+---@param rmode string
+---@return integer
+KSR.textops.replace_hdrs_str = function(mkey, rval, rmode) end
+
+---Replaces every match of `sre` in the body by `sval`. 1 if any.
+---
+---`int KSR.textops.replace_body_all(str sre, str sval)`
+---@param sre string
+---@param sval string
+---@return integer
+KSR.textops.replace_body_all = function(sre, sval) end
+
+---Replaces every match of `sre` in the body by `sval`, building the
+---new body in one go (the whole body is replaced). 1 if any matched.
+---
+---`int KSR.textops.replace_body_atonce(str sre, str sval)`
+---@param sre string
+---@param sval string
+---@return integer
+KSR.textops.replace_body_atonce = function(sre, sval) end
+
+---Sets the body to `nb` and the Content-Type to `nc` (Content-Length
+---follows). -1 if `nb` is empty.
+---
+---`int KSR.textops.set_body(str nb, str nc)`
+---@param nb string
+---@param nc string
+---@return integer
+KSR.textops.set_body = function(nb, nc) end
+
+---Like `set_body`, the body given as hex digits. -1 if they are malformed.
+---
+---`int KSR.textops.set_body_hex(str htxt, str ct)`
+---@param htxt string
+---@param ct string
+---@return integer
+KSR.textops.set_body_hex = function(htxt, ct) end
+
+---Sets the body of the next locally generated reply. Replies built in
+---this proxy take no body from the script yet, so this logs and
+---returns -1 (as Kamailio does where its reply-body hook is missing).
+---
+---`int KSR.textops.set_reply_body(str nb, str nc)`
+---@param nb string
+---@param nc string
+---@return integer
+KSR.textops.set_reply_body = function(nb, nc) end
+
+---Hex variant of `set_reply_body`: checks the hex, then fails the same way.
+---
+---`int KSR.textops.set_reply_body_hex(str htxt, str ct)`
+---@param htxt string
+---@param ct string
+---@return integer
+KSR.textops.set_reply_body_hex = function(htxt, ct) end
+
+---1 if the message has a non-empty body.
+---
+---`int KSR.textops.has_body()`
+---@return integer
+KSR.textops.has_body = function() end
+
+---1 if the body is of type `ctype` (`type/subtype`, `type/*`), or is
+---multipart with a part of that type.
+---
+---`int KSR.textops.has_body_type(str ctype)`
+---@param ctype string
+---@return integer
+KSR.textops.has_body_type = function(ctype) end
+
+---Keeps only the first part of type `content_type` of a multipart
+---body: it becomes the whole body and its type the Content-Type. 1 if
+---done, -1 if the body is not multipart or has no such part.
+---
+---`int KSR.textops.filter_body(str content_type)`
+---@param content_type string
+---@return integer
+KSR.textops.filter_body = function(content_type) end
+
+---1 if a Privacy header lists `privacy` (none, header, session, user,
+---id, critical; case-insensitive).
+---
+---`int KSR.textops.is_privacy(str privacy)`
+---@param privacy string
+---@return integer
+KSR.textops.is_privacy = function(privacy) end
+
+---1 if `subject` is one of the items of `list` (separated by `vsep`'s
+---first character).
+---
+---`int KSR.textops.in_list(str subject, str list, str vsep)`
+---@param subject string
+---@param list string
+---@param vsep string
+---@return integer
+KSR.textops.in_list = function(subject, list, vsep) end
+
+---1 if some non-empty item of `list` is a prefix of `subject`.
+---
+---`int KSR.textops.in_list_prefix(str subject, str list, str vsep)`
+---@param subject string
+---@param list string
+---@param vsep string
+---@return integer
+KSR.textops.in_list_prefix = function(subject, list, vsep) end
+
+---1 if the strings are equal (case-sensitive).
+---
+---`int KSR.textops.cmp_str(str s1, str s2)`
+---@param s1 string
+---@param s2 string
+---@return integer
+KSR.textops.cmp_str = function(s1, s2) end
+
+---1 if the strings are equal ignoring ASCII case.
+---
+---`int KSR.textops.cmp_istr(str s1, str s2)`
+---@param s1 string
+---@param s2 string
+---@return integer
+KSR.textops.cmp_istr = function(s1, s2) end
+
+---1 if the regex `sre` (case-insensitive) matches in `stext`.
+---
+---`int KSR.textops.search_str(str stext, str sre)`
+---@param stext string
+---@param sre string
+---@return integer
+KSR.textops.search_str = function(stext, sre) end
+
+---1 if `s1` starts with `s2`.
+---
+---`int KSR.textops.starts_with(str s1, str s2)`
+---@param s1 string
+---@param s2 string
+---@return integer
+KSR.textops.starts_with = function(s1, s2) end
+
+---1 if `vstr` ends with `vsuffix`.
+---
+---`int KSR.textops.ends_with(str vstr, str vsuffix)`
+---@param vstr string
+---@param vsuffix string
+---@return integer
+KSR.textops.ends_with = function(vstr, vsuffix) end
+
+---Position + 1 of `needle` in `txt` (case-sensitive), -1 if absent.
+---
+---`int KSR.textops.str_find(str txt, str needle)`
+---@param txt string
+---@param needle string
+---@return integer
+KSR.textops.str_find = function(txt, needle) end
+
+---Position + 1 of `needle` in `txt` ignoring ASCII case, -1 if absent.
+---
+---`int KSR.textops.str_ifind(str txt, str needle)`
+---@param txt string
+---@param needle string
+---@return integer
+KSR.textops.str_ifind = function(txt, needle) end
+
+---1 if any character of `clist` occurs in `txt`.
+---
+---`int KSR.textops.str_any_in(str txt, str clist)`
+---@param txt string
+---@param clist string
+---@return integer
+KSR.textops.str_any_in = function(txt, clist) end
+
+---1 if every character of `clist` occurs in `txt`.
+---
+---`int KSR.textops.str_all_in(str txt, str clist)`
+---@param txt string
+---@param clist string
+---@return integer
+KSR.textops.str_all_in = function(txt, clist) end
+
+---Checks the SDP (the body, or the SDP part of a multipart body) for
+---an audio stream on hold: 1 for the RFC 2543 way (`c=` 0.0.0.0), 2
+---for RFC 3264 (`a=sendonly` or `a=inactive`, at session or stream
+---level); -1 if no audio stream is on hold or there is no SDP.
+---
+---`int KSR.textops.is_audio_on_hold()`
+---@return integer
+KSR.textops.is_audio_on_hold = function() end
+
+---Turns the current body into a multipart/mixed body with the default
+---boundary (the old body becomes its single part). 1 if done, -1 if
+---there is no body.
+---
+---`int KSR.textops.set_body_multipart_mode()`
+---@return integer
+KSR.textops.set_body_multipart_mode = function() end
+
+---Like `set_body_multipart_mode` with the given `boundary`.
+---
+---`int KSR.textops.set_body_multipart_boundary(str boundary)`
+---@param boundary string
+---@return integer
+KSR.textops.set_body_multipart_boundary = function(boundary) end
+
+---Sets a multipart/mixed body (default boundary) whose only part is
+---`nbody` of type `ctype`.
+---
+---`int KSR.textops.set_body_multipart_content(str nbody, str ctype)`
+---@param nbody string
+---@param ctype string
+---@return integer
+KSR.textops.set_body_multipart_content = function(nbody, ctype) end
+
+---Sets a multipart/mixed body with `boundary` whose only part is
+---`nbody` of type `ctype`; with an empty `nbody`, the current body is
+---made the single part instead.
+---
+---`int KSR.textops.set_body_multipart(str nbody, str ctype, str boundary)`
+---@param nbody string
+---@param ctype string
+---@param boundary string
+---@return integer
+KSR.textops.set_body_multipart = function(nbody, ctype, boundary) end
+
+---Appends a part `txt` of type `ct` to the multipart body (a body that
+---is not multipart is converted first). 1 if done.
+---
+---`int KSR.textops.append_body_part(str txt, str ct)`
+---@param txt string
+---@param ct string
+---@return integer
+KSR.textops.append_body_part = function(txt, ct) end
+
+---`append_body_part` with a Content-Disposition `cd` for the part.
+---
+---`int KSR.textops.append_body_part_cd(str txt, str ct, str cd)`
+---@param txt string
+---@param ct string
+---@param cd string
+---@return integer
+KSR.textops.append_body_part_cd = function(txt, ct, cd) end
+
+---`append_body_part` with the content given as hex digits.
+---
+---`int KSR.textops.append_body_part_hex(str txt, str ct)`
+---@param txt string
+---@param ct string
+---@return integer
+KSR.textops.append_body_part_hex = function(txt, ct) end
+
+---`append_body_part_cd` with the content given as hex digits.
+---
+---`int KSR.textops.append_body_part_hex_cd(str htxt, str ct, str cd)`
+---@param htxt string
+---@param ct string
+---@param cd string
+---@return integer
+KSR.textops.append_body_part_hex_cd = function(htxt, ct, cd) end
+
+---Removes every part of type `content_type` from the multipart body. 1
+---if one was removed, -1 otherwise.
+---
+---`int KSR.textops.remove_body_part(str content_type)`
+---@param content_type string
+---@return integer
+KSR.textops.remove_body_part = function(content_type) end
+
+---Stores the content of the first body part of type `ctype` in the PV
+---`pvname`; -1 if there is no such part or `pvname` cannot be written.
+---
+---`int KSR.textops.get_body_part(str ctype, str pvname)`
+---@param ctype string
+---@param pvname string
+---@return integer
+KSR.textops.get_body_part = function(ctype, pvname) end
+
+---Like `get_body_part` with the part's delimiter line and headers.
+---
+---`int KSR.textops.get_body_part_raw(str ctype, str pvname)`
+---@param ctype string
+---@param pvname string
+---@return integer
+KSR.textops.get_body_part_raw = function(ctype, pvname) end
+
+---Matches `regex` in `input` and stores group `mindex` of match
+---`nmatch` in the PV `dst`; -1 when nothing matches or `dst` cannot
+---be written.
+---
+---`int KSR.textops.regex_substring(str input, str regex, int mindex, int nmatch, str dst)`
+---@param input string
+---@param regex string
+---@param mindex integer
+---@param nmatch integer
+---@param dst string
+---@return integer
+KSR.textops.regex_substring = function(input, regex, mindex, nmatch, dst) end
+
+---Applying edits, reply status, header value lists, header and body-line
+---iterators.
+---@class KSR.textopsx
+KSR.textopsx = {}
+
+---Applies the recorded edits now: the message is serialised and parsed
+---again, so later reads see the changes. 1 if done (or nothing to
+---apply), -1 if the edited message does not parse (it is left as it
+---was). The new R-URI of `ctx` is kept apart, as Kamailio keeps it.
+---
+---`int KSR.textopsx.msg_apply_changes()`
+---@return integer
+KSR.textopsx.msg_apply_changes = function() end
+
+---Replaces the whole message by `obuf` (parsed; pending edits are
+---dropped). -1 if `obuf` is not a SIP message.
+---
+---`int KSR.textopsx.msg_set_buffer(str obuf)`
+---@param obuf string
+---@return integer
+KSR.textopsx.msg_set_buffer = function(obuf) end
+
+---Changes the status code and reason phrase of a reply being
+---forwarded. Only 3xx-6xx replies may change, to another 3xx-6xx code.
+---
+---`int KSR.textopsx.change_reply_status(int code, str reason)`
+---@param code integer
+---@param reason string
+---@return integer
+KSR.textopsx.change_reply_status = function(code, reason) end
+
+---Changes only the status code of a reply (same rules as
+---`change_reply_status`), keeping the reason phrase.
+---
+---`int KSR.textopsx.change_reply_status_code(int code)`
+---@param code integer
+---@return integer
+KSR.textopsx.change_reply_status_code = function(code) end
+
+---Removes the body; Content-Length becomes 0. 1 (also when there was
+---no body).
+---
+---`int KSR.textopsx.remove_body()`
+---@return integer
+KSR.textopsx.remove_body = function() end
+
+---Removes every header field except the core ones (Via, From, To,
+---Call-ID, CSeq, Contact, Content-Length, Content-Type, Route,
+---Record-Route, Max-Forwards). 1 if done.
+---
+---`int KSR.textopsx.keep_hf()`
+---@return integer
+KSR.textopsx.keep_hf = function() end
+
+---Like `keep_hf`, also keeping the fields whose name matches `sre`.
+---
+---`int KSR.textopsx.keep_hf_re(str sre)`
+---@param sre string
+---@return integer
+KSR.textopsx.keep_hf_re = function(sre) end
+
+---1 if `val` matches the shell pattern `match` (`*`, `?`, `[...]`).
+---
+---`int KSR.textopsx.fnmatch(str val, str match)`
+---@param val string
+---@param match string
+---@return integer
+KSR.textopsx.fnmatch = function(val, match) end
+
+---`fnmatch` with `flags`: `i` ignores case.
+---
+---`int KSR.textopsx.fnmatch_ex(str val, str match, str flags)`
+---@param val string
+---@param match string
+---@param flags string
+---@return integer
+KSR.textopsx.fnmatch_ex = function(val, match, flags) end
+
+---Adds `val` after the value `hexp` names (`Name[i]`, 1-based, negative
+---from the end; without an index after the last value), in the same
+---field after a comma. With no such header a new field is added.
+---
+---`int KSR.textopsx.append_hf_value(str hexp, str val)`
+---@param hexp string
+---@param val string
+---@return integer
+KSR.textopsx.append_hf_value = function(hexp, val) end
+
+---Adds `val` before the value `hexp` names (the first without an
+---index). With no such header a new field is added.
+---
+---`int KSR.textopsx.insert_hf_value(str hexp, str val)`
+---@param hexp string
+---@param val string
+---@return integer
+KSR.textopsx.insert_hf_value = function(hexp, val) end
+
+---Sets the value(s) `hexp` names (`Name[i]`, `Name[*]` or `Name` for
+---all) to `val`; with `.param`, sets that parameter (added if missing).
+---
+---`int KSR.textopsx.assign_hf_value(str hexp, str val)`
+---@param hexp string
+---@param val string
+---@return integer
+KSR.textopsx.assign_hf_value = function(hexp, val) end
+
+---Like `assign_hf_value`, the index counting whole header fields.
+---
+---`int KSR.textopsx.assign_hf_value2(str hexp, str val)`
+---@param hexp string
+---@param val string
+---@return integer
+KSR.textopsx.assign_hf_value2 = function(hexp, val) end
+
+---Removes the value(s) `hexp` names (all without an index); with
+---`.param`, removes that parameter from them. A field left without
+---values is removed.
+---
+---`int KSR.textopsx.remove_hf_value(str hexp)`
+---@param hexp string
+---@return integer
+KSR.textopsx.remove_hf_value = function(hexp) end
+
+---Like `remove_hf_value`, the index counting whole header fields.
+---`val` is not used (Kamailio's export takes it and ignores it too).
+---
+---`int KSR.textopsx.remove_hf_value2(str hexp, str val)`
+---@param hexp string
+---@param val string
+---@return integer
+KSR.textopsx.remove_hf_value2 = function(hexp, val) end
+
+---Appends `val` to the values of header `hexp` unless already there
+---(case-insensitive). 1 if present or added.
+---
+---`int KSR.textopsx.include_hf_value(str hexp, str val)`
+---@param hexp string
+---@param val string
+---@return integer
+KSR.textopsx.include_hf_value = function(hexp, val) end
+
+---Removes every value equal to `val` (case-insensitive) from header
+---`hexp`. 1 if one was removed, -1 otherwise.
+---
+---`int KSR.textopsx.exclude_hf_value(str hexp, str val)`
+---@param hexp string
+---@param val string
+---@return integer
+KSR.textopsx.exclude_hf_value = function(hexp, val) end
+
+---1 if `val` is one of the values of header `hexp` (case-insensitive).
+---
+---`int KSR.textopsx.hf_value_exists(str hexp, str val)`
+---@param hexp string
+---@param val string
+---@return integer
+KSR.textopsx.hf_value_exists = function(hexp, val) end
+
+---Starts (or restarts) the header iterator `iname`, before the first
+---header field.
+---
+---`int KSR.textopsx.hf_iterator_start(str iname)`
+---@param iname string
+---@return integer
+KSR.textopsx.hf_iterator_start = function(iname) end
+
+---Ends the header iterator `iname`. -1 if it was not started.
+---
+---`int KSR.textopsx.hf_iterator_end(str iname)`
+---@param iname string
+---@return integer
+KSR.textopsx.hf_iterator_end = function(iname) end
+
+---Moves `iname` to the next header field; -1 past the last.
+---
+---`int KSR.textopsx.hf_iterator_next(str iname)`
+---@param iname string
+---@return integer
+KSR.textopsx.hf_iterator_next = function(iname) end
+
+---Moves `iname` to the previous header field; -1 before the first.
+---
+---`int KSR.textopsx.hf_iterator_prev(str iname)`
+---@param iname string
+---@return integer
+KSR.textopsx.hf_iterator_prev = function(iname) end
+
+---Removes the header field `iname` is on.
+---
+---`int KSR.textopsx.hf_iterator_rm(str iname)`
+---@param iname string
+---@return integer
+KSR.textopsx.hf_iterator_rm = function(iname) end
+
+---Adds the header line(s) `htext` after the field `iname` is on (a
+---missing final CRLF is added).
+---
+---`int KSR.textopsx.hf_iterator_append(str iname, str htext)`
+---@param iname string
+---@param htext string
+---@return integer
+KSR.textopsx.hf_iterator_append = function(iname, htext) end
+
+---Adds the header line(s) `htext` before the field `iname` is on.
+---
+---`int KSR.textopsx.hf_iterator_insert(str iname, str htext)`
+---@param iname string
+---@param htext string
+---@return integer
+KSR.textopsx.hf_iterator_insert = function(iname, htext) end
+
+---The name of the header field `iname` is on (as received), or null.
+---
+---`xval KSR.textopsx.hf_iterator_hname(str iname)`
+---@param iname string
+---@return integer|string|table|nil
+KSR.textopsx.hf_iterator_hname = function(iname) end
+
+---The value of the header field `iname` is on, or null.
+---
+---`xval KSR.textopsx.hf_iterator_hbody(str iname)`
+---@param iname string
+---@return integer|string|table|nil
+KSR.textopsx.hf_iterator_hbody = function(iname) end
+
+---Starts (or restarts) the body-line iterator `iname`, before the
+---first line.
+---
+---`int KSR.textopsx.bl_iterator_start(str iname)`
+---@param iname string
+---@return integer
+KSR.textopsx.bl_iterator_start = function(iname) end
+
+---Ends the body-line iterator `iname`.
+---
+---`int KSR.textopsx.bl_iterator_end(str iname)`
+---@param iname string
+---@return integer
+KSR.textopsx.bl_iterator_end = function(iname) end
+
+---Moves `iname` to the next body line; -1 past the last.
+---
+---`int KSR.textopsx.bl_iterator_next(str iname)`
+---@param iname string
+---@return integer
+KSR.textopsx.bl_iterator_next = function(iname) end
+
+---Removes the body line `iname` is on, with its line end
+---(Content-Length follows).
+---
+---`int KSR.textopsx.bl_iterator_rm(str iname)`
+---@param iname string
+---@return integer
+KSR.textopsx.bl_iterator_rm = function(iname) end
+
+---Adds `text` (as is) after the body line `iname` is on.
+---
+---`int KSR.textopsx.bl_iterator_append(str iname, str text)`
+---@param iname string
+---@param text string
+---@return integer
+KSR.textopsx.bl_iterator_append = function(iname, text) end
+
+---Adds `text` (as is) before the body line `iname` is on.
+---
+---`int KSR.textopsx.bl_iterator_insert(str iname, str text)`
+---@param iname string
+---@param text string
+---@return integer
+KSR.textopsx.bl_iterator_insert = function(iname, text) end
+
+---The body line `iname` is on, without its line end, or null.
+---
+---`xval KSR.textopsx.bl_iterator_value(str iname)`
+---@param iname string
+---@return integer|string|table|nil
+KSR.textopsx.bl_iterator_value = function(iname) end
+
+---Stateless replies.
+---@class KSR.sl
+KSR.sl = {}
+
+---Sends a stateless reply `code reason`. 1 when sent, -1 otherwise
+---(replies, ACKs, bad codes).
+---
+---`int KSR.sl.sl_send_reply(int code, str reason)`
+---@param code integer
+---@param reason string
+---@return integer
+KSR.sl.sl_send_reply = function(code, reason) end
+
+---Sends a reply `code reason`: statefully when the request has a
+---transaction (once tm exists), else statelessly. -1 for an empty
+---reason or when nothing could be sent.
+---
+---`int KSR.sl.send_reply(int code, str reason)`
+---@param code integer
+---@param reason string
+---@return integer
+KSR.sl.send_reply = function(code, reason) end
+
+---`send_reply` with Kamailio's mode flags; no mode changes anything
+---without a transaction layer, so it replies like `send_reply`.
+---
+---`int KSR.sl.send_reply_mode(int code, str reason, int mode)`
+---@param code integer
+---@param reason string
+---@param mode integer
+---@return integer
+KSR.sl.send_reply_mode = function(code, reason, mode) end
+
+---Replies statelessly with the error a module recorded for this
+---message (its code and reason), or 500 when there is none.
+---
+---`int KSR.sl.sl_reply_error()`
+---@return integer
+KSR.sl.sl_reply_error = function() end
+
+---Like `sl_reply_error`, statefully once tm exists.
+---
+---`int KSR.sl.send_reply_error()`
+---@return integer
+KSR.sl.send_reply_error = function() end
+
+---Forwards the reply being routed statelessly to the next Via, after
+---removing this proxy's. A non-empty `code` (three digits, same class
+---as the received one) and `reason` replace the status line's. 1 when
+---sent, -1 otherwise (not a reply, not for this proxy, bad code).
+---
+---`int KSR.sl.sl_forward_reply(str code, str reason)`
+---@param code string
+---@param reason string
+---@return integer
+KSR.sl.sl_forward_reply = function(code, reason) end
+
+---Max-Forwards handling.
+---@class KSR.maxfwd
+KSR.maxfwd = {}
+
+---Adds `Max-Forwards: limit` when the request has none (2); otherwise
+---decrements it, first lowering it to the `max_limit` parameter when
+---above (1). -1 when it is already 0: do not forward, reply 483. -2
+---for a bad header or limit.
+---
+---`int KSR.maxfwd.process_maxfwd(int limit)`
+---@param limit integer
+---@return integer
+KSR.maxfwd.process_maxfwd = function(limit) end
+
+---1 when the request's Max-Forwards is lower than `limit`, -1 when
+---not, -2 when it has none, -3 when the value is bad.
+---
+---`int KSR.maxfwd.is_maxfwd_lt(int limit)`
+---@param limit integer
+---@return integer
+KSR.maxfwd.is_maxfwd_lt = function(limit) end
+
+---Request sanity checks.
+---@class KSR.sanity
+KSR.sanity = {}
+
+---Runs the checks whose bits are set in `mflags` (Kamailio's values:
+---1 R-URI version, 2 R-URI scheme, 4 required headers, 8 Via version,
+---16 Via transport, 32 CSeq method, 64 CSeq number, 128
+---Content-Length, 256 Expires, 512 Proxy-Require, 1024 URI parsing,
+---2048 digest credentials, 4096 duplicate tags, 8192 Authorization
+---syntax), `uflags` choosing the URIs parsed (1 R-URI, 2 From, 4 To,
+---8 Contact). 1 when all pass; -1 after sending the error reply
+---(unless `noreply` is set).
+---
+---`int KSR.sanity.sanity_check(int mflags, int uflags)`
+---@param mflags integer
+---@param uflags integer
+---@return integer
+KSR.sanity.sanity_check = function(mflags, uflags) end
+
+---`sanity_check` with the `default_checks` and `uri_checks`
+---parameters.
+---
+---`int KSR.sanity.sanity_check_defaults()`
+---@return integer
+KSR.sanity.sanity_check_defaults = function() end
+
+---Sends the error reply of the last failed check on this message
+---(for `noreply` setups). -1 when no check failed or nothing was sent.
+---
+---`int KSR.sanity.sanity_reply()`
+---@return integer
+KSR.sanity.sanity_reply = function() end
 
 ---Functions of the Lua engine itself.
 ---@class KSR.x

@@ -947,9 +947,551 @@ declare namespace KSR {
         function xlog_facility(lfacility: string, slevel: string, lmsg: string): number;
     }
     /**
-     * Pseudo-variable stores: script and shared variables, AVPs, XAVPs.
+     * Variables, AVPs and extended AVPs by name, without `$...` syntax.
+     *
+     * In every family `*_seti`/`*_sets` assign, `*_get` reads (nil when
+     * missing), `*_gete` gives `""` and `*_getw` `"<null>"` instead, `*_rm`
+     * removes, `*_is_null` returns 1 when there is no value and -1 otherwise.
+     * `$xavp`/`$xavi` assignments add a new value on top (index 0), `$xavu`
+     * ones overwrite; `$xavi` names ignore case.
      */
     namespace pvx {
+        /**
+         * Sets the Request-URI (and `$du` when set) from the static branch
+         * (`$sbranch(uri)`, `$sbranch(dst_uri)`). 1, or -1 when the static
+         * branch has no URI.
+         *
+         * Kamailio signature: `int KSR.pvx.sbranch_set_ruri()`
+         */
+        function sbranch_set_ruri(): number;
+        /**
+         * Would add the static branch as a new branch of the request. The
+         * proxy has no branch set yet, so this logs why and returns -1.
+         *
+         * Kamailio signature: `int KSR.pvx.sbranch_append()`
+         */
+        function sbranch_append(): number;
+        /**
+         * Empties the static branch. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.sbranch_reset()`
+         */
+        function sbranch_reset(): number;
+        /**
+         * Sets `$var(vname)` to the integer `ival`. 1, or -1 for an empty name.
+         *
+         * Kamailio signature: `int KSR.pvx.var_seti(str vname, int ival)`
+         */
+        function var_seti(vname: string, ival: number): number;
+        /**
+         * Sets `$var(vname)` to the string `sval`. 1, or -1 for an empty name.
+         *
+         * Kamailio signature: `int KSR.pvx.var_sets(str vname, str sval)`
+         */
+        function var_sets(vname: string, sval: string): number;
+        /**
+         * The value of `$var(vname)`; a variable never assigned in this worker
+         * gives 0 (and a warning).
+         *
+         * Kamailio signature: `xval KSR.pvx.var_get(str vname)`
+         */
+        function var_get(vname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Sets the shared variable `$shv(vname)` to the integer `ival`.
+         *
+         * Kamailio signature: `int KSR.pvx.shv_seti(str vname, int ival)`
+         */
+        function shv_seti(vname: string, ival: number): number;
+        /**
+         * Sets the shared variable `$shv(vname)` to the string `sval`.
+         *
+         * Kamailio signature: `int KSR.pvx.shv_sets(str vname, str sval)`
+         */
+        function shv_sets(vname: string, sval: string): number;
+        /**
+         * The value of `$shv(vname)` (0 when never assigned).
+         *
+         * Kamailio signature: `xval KSR.pvx.shv_get(str vname)`
+         */
+        function shv_get(vname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Adds one to the integer `$shv(vname)` under the shared lock and
+         * returns the new value; nil when it holds a string.
+         *
+         * Kamailio signature: `xval KSR.pvx.shvinc_get(str vname)`
+         */
+        function shvinc_get(vname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Copies `$var(varname)` into a new `$xavp(xname)` with one child
+         * named after the variable; `varname` `"*"` copies every variable of
+         * this worker. Existing `$xavp(xname)` values are removed first.
+         *
+         * Kamailio signature: `int KSR.pvx.pv_var_to_xavp(str varname, str xname)`
+         */
+        function pv_var_to_xavp(varname: string, xname: string): number;
+        /**
+         * Copies each child field of `$xavp(xname)` into the `$var` of the
+         * same name. -1 when there is no such xavp.
+         *
+         * Kamailio signature: `int KSR.pvx.pv_xavp_to_var(str xname)`
+         */
+        function pv_xavp_to_var(xname: string): number;
+        /**
+         * Logs every `$xavp` of the message at info level. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.pv_xavp_print()`
+         */
+        function pv_xavp_print(): number;
+        /**
+         * Logs every `$xavu` of the message at info level. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.pv_xavu_print()`
+         */
+        function pv_xavu_print(): number;
+        /**
+         * Logs every `$xavi` of the message at info level. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.pv_xavi_print()`
+         */
+        function pv_xavi_print(): number;
+        /**
+         * Turns `sparams` (`"a=1;b=2"`) into a new `$xavp(sxname)` whose
+         * children are the parameters (string values; a name without value
+         * gets `""`). -1 when the string has no parameter.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_params_explode(str sparams, str sxname)`
+         */
+        function xavp_params_explode(sparams: string, sxname: string): number;
+        /**
+         * As `xavp_params_explode`, with the first character of `sep` as the
+         * parameter separator instead of `;`.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_xparams_explode(str sparams, str sep, str sxname)`
+         */
+        function xavp_xparams_explode(sparams: string, sep: string, sxname: string): number;
+        /**
+         * Writes the children of `$xavp(sxname)` as `"a=1;b=2"` into the PV
+         * named `svname` (`"$var(out)"`...). -1 when there is no such xavp or
+         * the PV cannot be assigned.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_params_implode(str sxname, str svname)`
+         */
+        function xavp_params_implode(sxname: string, svname: string): number;
+        /**
+         * As `xavp_params_implode`, with string values in double quotes.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_params_implode_qval(str sxname, str svname)`
+         */
+        function xavp_params_implode_qval(sxname: string, svname: string): number;
+        /**
+         * As `xavp_params_explode`, into `$xavu(sxname)` (replacing it).
+         *
+         * Kamailio signature: `int KSR.pvx.xavu_params_explode(str sparams, str sxname)`
+         */
+        function xavu_params_explode(sparams: string, sxname: string): number;
+        /**
+         * As `xavp_params_implode`, from `$xavu(sxname)`.
+         *
+         * Kamailio signature: `int KSR.pvx.xavu_params_implode(str sxname, str svname)`
+         */
+        function xavu_params_implode(sxname: string, svname: string): number;
+        /**
+         * Splits `slist` at any character of `sep` and stores each token as a
+         * value of `$xavp(sxname)`, the first token at index 0. `mode` letters:
+         * `t` trims blanks around tokens, `e` keeps empty tokens (skipped
+         * otherwise). -1 when no token was stored.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_slist_explode(str slist, str sep, str mode, str sxname)`
+         */
+        function xavp_slist_explode(slist: string, sep: string, mode: string, sxname: string): number;
+        /**
+         * Adds the integer `ival` on top of `$xavp(rname)`.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_seti(str rname, int ival)`
+         */
+        function xavp_seti(rname: string, ival: number): number;
+        /**
+         * Adds the string `sval` on top of `$xavp(rname)`.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_sets(str rname, str sval)`
+         */
+        function xavp_sets(rname: string, sval: string): number;
+        /**
+         * The value of `$xavp(rname)` (index 0), or nil.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavp_get(str rname)`
+         */
+        function xavp_get(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavp(rname)`, or `""`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavp_gete(str rname)`
+         */
+        function xavp_gete(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavp(rname)`, or `"<null>"`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavp_getw(str rname)`
+         */
+        function xavp_getw(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Every value of `$xavp(rname)` as an array (index 0 first); values
+         * with children become tables mapping each child name to the array of
+         * its values. Nil when missing. Only Lua converts such tables.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavp_getd(str rname)`
+         */
+        function xavp_getd(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value at index `indx` of `$xavp(rname)` as `xavp_getd` builds
+         * each item, or nil.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavp_getd_p1(str rname, int indx)`
+         */
+        function xavp_getd_p1(rname: string, indx: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The distinct child names of `$xavp(rname)` at index `indx`, as an
+         * array; nil when missing.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavp_get_keys(str rname, int indx)`
+         */
+        function xavp_get_keys(rname: string, indx: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Removes the value at index 0 of `$xavp(rname)`. 1 whether or not
+         * there was one.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_rm(str rname)`
+         */
+        function xavp_rm(rname: string): number;
+        /**
+         * Removes every value of `$xavp(rname)`. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_rm_all(str rname)`
+         */
+        function xavp_rm_all(rname: string): number;
+        /**
+         * 1 when `$xavp(rname)` has no value, -1 when it has one.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_is_null(str rname)`
+         */
+        function xavp_is_null(rname: string): number;
+        /**
+         * Sets the child `cname` of `$xavp(rname)` to the integer `ival`
+         * (added on top of the child's values), creating `$xavp(rname)` if
+         * needed.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_child_seti(str rname, str cname, int ival)`
+         */
+        function xavp_child_seti(rname: string, cname: string, ival: number): number;
+        /**
+         * Sets the child `cname` of `$xavp(rname)` to the string `sval`.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_child_sets(str rname, str cname, str sval)`
+         */
+        function xavp_child_sets(rname: string, cname: string, sval: string): number;
+        /**
+         * Removes the first value of `$xavp(rname=>cname)`. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_child_rm(str rname, str cname)`
+         */
+        function xavp_child_rm(rname: string, cname: string): number;
+        /**
+         * 1 when `$xavp(rname=>cname)` has no value, -1 when it has one.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_child_is_null(str rname, str cname)`
+         */
+        function xavp_child_is_null(rname: string, cname: string): number;
+        /**
+         * The value of `$xavp(rname=>cname)`, or nil.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavp_child_get(str rname, str cname)`
+         */
+        function xavp_child_get(rname: string, cname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavp(rname=>cname)`, or `""`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavp_child_gete(str rname, str cname)`
+         */
+        function xavp_child_gete(rname: string, cname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavp(rname=>cname)`, or `"<null>"`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavp_child_getw(str rname, str cname)`
+         */
+        function xavp_child_getw(rname: string, cname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Sets `$xavu(rname)` to the integer `ival`, replacing its value.
+         *
+         * Kamailio signature: `int KSR.pvx.xavu_seti(str rname, int ival)`
+         */
+        function xavu_seti(rname: string, ival: number): number;
+        /**
+         * Sets `$xavu(rname)` to the string `sval`, replacing its value.
+         *
+         * Kamailio signature: `int KSR.pvx.xavu_sets(str rname, str sval)`
+         */
+        function xavu_sets(rname: string, sval: string): number;
+        /**
+         * The value of `$xavu(rname)`, or nil.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavu_get(str rname)`
+         */
+        function xavu_get(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavu(rname)`, or `""`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavu_gete(str rname)`
+         */
+        function xavu_gete(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavu(rname)`, or `"<null>"`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavu_getw(str rname)`
+         */
+        function xavu_getw(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Removes `$xavu(rname)`. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.xavu_rm(str rname)`
+         */
+        function xavu_rm(rname: string): number;
+        /**
+         * 1 when `$xavu(rname)` has no value, -1 when it has one.
+         *
+         * Kamailio signature: `int KSR.pvx.xavu_is_null(str rname)`
+         */
+        function xavu_is_null(rname: string): number;
+        /**
+         * Sets the child `cname` of `$xavu(rname)` to the integer `ival`,
+         * replacing its value; creates `$xavu(rname)` if needed.
+         *
+         * Kamailio signature: `int KSR.pvx.xavu_child_seti(str rname, str cname, int ival)`
+         */
+        function xavu_child_seti(rname: string, cname: string, ival: number): number;
+        /**
+         * Sets the child `cname` of `$xavu(rname)` to the string `sval`.
+         *
+         * Kamailio signature: `int KSR.pvx.xavu_child_sets(str rname, str cname, str sval)`
+         */
+        function xavu_child_sets(rname: string, cname: string, sval: string): number;
+        /**
+         * Removes `$xavu(rname=>cname)`. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.xavu_child_rm(str rname, str cname)`
+         */
+        function xavu_child_rm(rname: string, cname: string): number;
+        /**
+         * 1 when `$xavu(rname=>cname)` has no value, -1 when it has one.
+         *
+         * Kamailio signature: `int KSR.pvx.xavu_child_is_null(str rname, str cname)`
+         */
+        function xavu_child_is_null(rname: string, cname: string): number;
+        /**
+         * The value of `$xavu(rname=>cname)`, or nil.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavu_child_get(str rname, str cname)`
+         */
+        function xavu_child_get(rname: string, cname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavu(rname=>cname)`, or `""`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavu_child_gete(str rname, str cname)`
+         */
+        function xavu_child_gete(rname: string, cname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavu(rname=>cname)`, or `"<null>"`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavu_child_getw(str rname, str cname)`
+         */
+        function xavu_child_getw(rname: string, cname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Adds the integer `ival` on top of `$xavi(rname)` (name case ignored).
+         *
+         * Kamailio signature: `int KSR.pvx.xavi_seti(str rname, int ival)`
+         */
+        function xavi_seti(rname: string, ival: number): number;
+        /**
+         * Adds the string `sval` on top of `$xavi(rname)`.
+         *
+         * Kamailio signature: `int KSR.pvx.xavi_sets(str rname, str sval)`
+         */
+        function xavi_sets(rname: string, sval: string): number;
+        /**
+         * The value of `$xavi(rname)`, or nil.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavi_get(str rname)`
+         */
+        function xavi_get(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavi(rname)`, or `""`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavi_gete(str rname)`
+         */
+        function xavi_gete(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavi(rname)`, or `"<null>"`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavi_getw(str rname)`
+         */
+        function xavi_getw(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Every value of `$xavi(rname)`, as `xavp_getd` gives them.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavi_getd(str rname)`
+         */
+        function xavi_getd(rname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value at index `indx` of `$xavi(rname)`, as `xavp_getd_p1`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavi_getd_p1(str rname, int indx)`
+         */
+        function xavi_getd_p1(rname: string, indx: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The child names of `$xavi(rname)` at index `indx`, as an array.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavi_get_keys(str rname, int indx)`
+         */
+        function xavi_get_keys(rname: string, indx: number): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Removes the value at index 0 of `$xavi(rname)`. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.xavi_rm(str rname)`
+         */
+        function xavi_rm(rname: string): number;
+        /**
+         * Removes every value of `$xavi(rname)`. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.xavi_rm_all(str rname)`
+         */
+        function xavi_rm_all(rname: string): number;
+        /**
+         * 1 when `$xavi(rname)` has no value, -1 when it has one.
+         *
+         * Kamailio signature: `int KSR.pvx.xavi_is_null(str rname)`
+         */
+        function xavi_is_null(rname: string): number;
+        /**
+         * Adds the integer `ival` as child `cname` of `$xavi(rname)`.
+         *
+         * Kamailio signature: `int KSR.pvx.xavi_child_seti(str rname, str cname, int ival)`
+         */
+        function xavi_child_seti(rname: string, cname: string, ival: number): number;
+        /**
+         * Adds the string `sval` as child `cname` of `$xavi(rname)`.
+         *
+         * Kamailio signature: `int KSR.pvx.xavi_child_sets(str rname, str cname, str sval)`
+         */
+        function xavi_child_sets(rname: string, cname: string, sval: string): number;
+        /**
+         * Removes the first value of `$xavi(rname=>cname)`. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.xavi_child_rm(str rname, str cname)`
+         */
+        function xavi_child_rm(rname: string, cname: string): number;
+        /**
+         * 1 when `$xavi(rname=>cname)` has no value, -1 when it has one.
+         *
+         * Kamailio signature: `int KSR.pvx.xavi_child_is_null(str rname, str cname)`
+         */
+        function xavi_child_is_null(rname: string, cname: string): number;
+        /**
+         * The value of `$xavi(rname=>cname)`, or nil.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavi_child_get(str rname, str cname)`
+         */
+        function xavi_child_get(rname: string, cname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavi(rname=>cname)`, or `""`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavi_child_gete(str rname, str cname)`
+         */
+        function xavi_child_gete(rname: string, cname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of `$xavi(rname=>cname)`, or `"<null>"`.
+         *
+         * Kamailio signature: `xval KSR.pvx.xavi_child_getw(str rname, str cname)`
+         */
+        function xavi_child_getw(rname: string, cname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Expands the PVs in `fmt` and assigns the text to the PV named `dst`.
+         * 1, or -1 when `dst` cannot be assigned.
+         *
+         * Kamailio signature: `int KSR.pvx.evalx(str dst, str fmt)`
+         */
+        function evalx(dst: string, fmt: string): number;
+        /**
+         * Adds the integer `vn` on top of `$avp(xname)`.
+         *
+         * Kamailio signature: `int KSR.pvx.avp_seti(str xname, int vn)`
+         */
+        function avp_seti(xname: string, vn: number): number;
+        /**
+         * Adds the string `vs` on top of `$avp(xname)`.
+         *
+         * Kamailio signature: `int KSR.pvx.avp_sets(str xname, str vs)`
+         */
+        function avp_sets(xname: string, vs: string): number;
+        /**
+         * The latest value of `$avp(xname)`, or nil.
+         *
+         * Kamailio signature: `xval KSR.pvx.avp_get(str xname)`
+         */
+        function avp_get(xname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The latest value of `$avp(xname)`, or `""`.
+         *
+         * Kamailio signature: `xval KSR.pvx.avp_gete(str xname)`
+         */
+        function avp_gete(xname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The latest value of `$avp(xname)`, or `"<null>"`.
+         *
+         * Kamailio signature: `xval KSR.pvx.avp_getw(str xname)`
+         */
+        function avp_getw(xname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Removes every value of `$avp(xname)`. Always 1.
+         *
+         * Kamailio signature: `int KSR.pvx.avp_rm(str xname)`
+         */
+        function avp_rm(xname: string): number;
+        /**
+         * 1 when `$avp(xname)` has no value, -1 when it has one.
+         *
+         * Kamailio signature: `int KSR.pvx.avp_is_null(str xname)`
+         */
+        function avp_is_null(xname: string): number;
+        /**
+         * Copies the value at index `src_idx` of `$xavp(src_name)` (children
+         * included) to the end of `$xavp(dst_name)`. -1 when the source is
+         * missing.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_copy(str src_name, int src_idx, str dst_name)`
+         */
+        function xavp_copy(src_name: string, src_idx: number, dst_name: string): number;
+        /**
+         * Copies the value at `src_idx` of `$xavp(src_name)` over the value at
+         * `dst_idx` of `$xavp(dst_name)`. -1 when either is missing.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_copy_dst(str src_name, int src_idx, str dst_name, int dst_idx)`
+         */
+        function xavp_copy_dst(src_name: string, src_idx: number, dst_name: string, dst_idx: number): number;
+        /**
+         * Rotates the values of `$xavp(xname)` left so that the one at `idx`
+         * becomes index 0, those before it moving to the end. -1 when there
+         * is no value at `idx`.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_lshift(str xname, int idx)`
+         */
+        function xavp_lshift(xname: string, idx: number): number;
+        /**
+         * Sets the destination of the request from the children of
+         * `$xavp(xname)`: `uri` becomes the Request-URI, `dsturi` (or `duri`)
+         * the destination URI. -1 when neither is there.
+         *
+         * Kamailio signature: `int KSR.pvx.xavp_push_dst(str xname)`
+         */
+        function xavp_push_dst(xname: string): number;
     }
     /**
      * Getters for message attributes (R-URI, From/To, source and local
@@ -1844,6 +2386,747 @@ declare namespace KSR {
          * Kamailio signature: `int KSR.corex.forward_uac_uri_branch(str vuri, int bindex)`
          */
         function forward_uac_uri_branch(vuri: string, bindex: number): number;
+    }
+    /**
+     * Regex search and replace over the message, header removal, bodies and
+     * multipart parts, string tests.
+     */
+    namespace textops {
+        /**
+         * Searches the whole message (as received) for `sre`, case-insensitive
+         * and line by line; 1 if found, -1 if not or if the regex is bad.
+         *
+         * Kamailio signature: `int KSR.textops.search(str sre)`
+         */
+        function search(sre: string): number;
+        /**
+         * Searches the body for `sre`; 1 if found, -1 if not, no body, or bad regex.
+         *
+         * Kamailio signature: `int KSR.textops.search_body(str sre)`
+         */
+        function search_body(sre: string): number;
+        /**
+         * Searches the values of the `hname` header fields for `sre`; flags
+         * `f` only the first field, `l` only the last, otherwise all. 1 if any
+         * matches.
+         *
+         * Kamailio signature: `int KSR.textops.search_hf(str hname, str sre, str flags)`
+         */
+        function search_hf(hname: string, sre: string, flags: string): number;
+        /**
+         * Inserts `val` right after the first match of `ematch` in the
+         * message; 1 if inserted, -1 if no match.
+         *
+         * Kamailio signature: `int KSR.textops.search_append(str ematch, str val)`
+         */
+        function search_append(ematch: string, val: string): number;
+        /**
+         * Inserts `val` right after the first match of `ematch` in the body;
+         * Content-Length follows. 1 if inserted, -1 if no match.
+         *
+         * Kamailio signature: `int KSR.textops.search_append_body(str ematch, str val)`
+         */
+        function search_append_body(ematch: string, val: string): number;
+        /**
+         * 1 if a header field named `hname` is present (compact and full forms
+         * are the same header), -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.textops.is_present_hf(str hname)`
+         */
+        function is_present_hf(hname: string): number;
+        /**
+         * 1 if the name of some header field matches the regex `ematch`.
+         *
+         * Kamailio signature: `int KSR.textops.is_present_hf_re(str ematch)`
+         */
+        function is_present_hf_re(ematch: string): number;
+        /**
+         * Applies the sed-like `/re/repl/flags` to the whole message (first
+         * line, headers and body; a match may not span the body start). 1 if
+         * something was replaced.
+         *
+         * Kamailio signature: `int KSR.textops.subst(str subst)`
+         */
+        function subst(subst: string): number;
+        /**
+         * Applies `/re/repl/flags` to the Request-URI (the new one if set) and
+         * makes the result the new R-URI. 1 if it matched.
+         *
+         * Kamailio signature: `int KSR.textops.subst_uri(str subst)`
+         */
+        function subst_uri(subst: string): number;
+        /**
+         * Applies `/re/repl/flags` to the user part of the Request-URI (an
+         * empty user if there is none) and rewrites it. 1 if it matched.
+         *
+         * Kamailio signature: `int KSR.textops.subst_user(str subst)`
+         */
+        function subst_user(subst: string): number;
+        /**
+         * Applies `/re/repl/flags` to the body; Content-Length follows. 1 if
+         * something was replaced.
+         *
+         * Kamailio signature: `int KSR.textops.subst_body(str subst)`
+         */
+        function subst_body(subst: string): number;
+        /**
+         * Applies `/re/repl/flags` to the values of the `hname` fields (flags
+         * `f` first only, `l` last only, else all). 1 if something changed.
+         *
+         * Kamailio signature: `int KSR.textops.subst_hf(str hname, str subst, str flags)`
+         */
+        function subst_hf(hname: string, subst: string, flags: string): number;
+        /**
+         * Applies `/re/repl/flags` to `itext` and stores the result in the
+         * pseudo-variable `opv`; -1 when the expression is bad, nothing
+         * matched or `opv` cannot be written.
+         *
+         * Kamailio signature: `int KSR.textops.subst_v(str itext, str subex, str opv)`
+         */
+        function subst_v(itext: string, subex: string, opv: string): number;
+        /**
+         * Removes every header field named `hname`; returns how many (-1 if none).
+         *
+         * Kamailio signature: `int KSR.textops.remove_hf(str hname)`
+         */
+        function remove_hf(hname: string): number;
+        /**
+         * Removes every header field whose name matches the regex `ematch`
+         * (case-insensitive); returns how many, -1 if none.
+         *
+         * Kamailio signature: `int KSR.textops.remove_hf_re(str ematch)`
+         */
+        function remove_hf_re(ematch: string): number;
+        /**
+         * Removes the `idx`-th field named `hname` (0 is the first, -1 the
+         * last). 1 if removed, -1 if there is no such field.
+         *
+         * Kamailio signature: `int KSR.textops.remove_hf_idx(str hname, int idx)`
+         */
+        function remove_hf_idx(hname: string, idx: number): number;
+        /**
+         * Removes every field whose name matches `ematch` but not `eskip`;
+         * returns how many, -1 if none.
+         *
+         * Kamailio signature: `int KSR.textops.remove_hf_exp(str ematch, str eskip)`
+         */
+        function remove_hf_exp(ematch: string, eskip: string): number;
+        /**
+         * Removes the fields named `hname` whose value satisfies `op` against
+         * `expr`: `eq`/`ne` (string equal or not), `in` (contains), `sw`
+         * (starts with), `ew` (ends with), `re`/`rn` (regex matches or not).
+         * Returns how many were removed, -1 if none or on a bad `op`.
+         *
+         * Kamailio signature: `int KSR.textops.remove_hf_match(str hname, str op, str expr)`
+         */
+        function remove_hf_match(hname: string, op: string, expr: string): number;
+        /**
+         * Replaces the first match of `sre` in the message by `sval`
+         * (literally). 1 if replaced.
+         *
+         * Kamailio signature: `int KSR.textops.replace(str sre, str sval)`
+         */
+        function replace(sre: string, sval: string): number;
+        /**
+         * Replaces the string `mkey` in the message by `rval`, the first
+         * occurrence (`rmode` "f") or all ("a"). 1 if replaced.
+         *
+         * Kamailio signature: `int KSR.textops.replace_str(str mkey, str rval, str rmode)`
+         */
+        function replace_str(mkey: string, rval: string, rmode: string): number;
+        /**
+         * Replaces every match of `sre` in the message by `sval`. 1 if any.
+         *
+         * Kamailio signature: `int KSR.textops.replace_all(str sre, str sval)`
+         */
+        function replace_all(sre: string, sval: string): number;
+        /**
+         * Replaces the first match of `sre` in the body by `sval`. 1 if replaced.
+         *
+         * Kamailio signature: `int KSR.textops.replace_body(str sre, str sval)`
+         */
+        function replace_body(sre: string, sval: string): number;
+        /**
+         * Replaces the string `mkey` in the body by `rval` (`rmode` "f" first,
+         * "a" all). 1 if replaced.
+         *
+         * Kamailio signature: `int KSR.textops.replace_body_str(str mkey, str rval, str rmode)`
+         */
+        function replace_body_str(mkey: string, rval: string, rmode: string): number;
+        /**
+         * Replaces the first match of `sre` in the first line and header
+         * fields by `sval`. 1 if replaced.
+         *
+         * Kamailio signature: `int KSR.textops.replace_hdrs(str sre, str sval)`
+         */
+        function replace_hdrs(sre: string, sval: string): number;
+        /**
+         * Replaces the string `mkey` in the first line and header fields by
+         * `rval` (`rmode` "f" first, "a" all). 1 if replaced.
+         *
+         * Kamailio signature: `int KSR.textops.replace_hdrs_str(str mkey, str rval, str rmode)`
+         */
+        function replace_hdrs_str(mkey: string, rval: string, rmode: string): number;
+        /**
+         * Replaces every match of `sre` in the body by `sval`. 1 if any.
+         *
+         * Kamailio signature: `int KSR.textops.replace_body_all(str sre, str sval)`
+         */
+        function replace_body_all(sre: string, sval: string): number;
+        /**
+         * Replaces every match of `sre` in the body by `sval`, building the
+         * new body in one go (the whole body is replaced). 1 if any matched.
+         *
+         * Kamailio signature: `int KSR.textops.replace_body_atonce(str sre, str sval)`
+         */
+        function replace_body_atonce(sre: string, sval: string): number;
+        /**
+         * Sets the body to `nb` and the Content-Type to `nc` (Content-Length
+         * follows). -1 if `nb` is empty.
+         *
+         * Kamailio signature: `int KSR.textops.set_body(str nb, str nc)`
+         */
+        function set_body(nb: string, nc: string): number;
+        /**
+         * Like `set_body`, the body given as hex digits. -1 if they are malformed.
+         *
+         * Kamailio signature: `int KSR.textops.set_body_hex(str htxt, str ct)`
+         */
+        function set_body_hex(htxt: string, ct: string): number;
+        /**
+         * Sets the body of the next locally generated reply. Replies built in
+         * this proxy take no body from the script yet, so this logs and
+         * returns -1 (as Kamailio does where its reply-body hook is missing).
+         *
+         * Kamailio signature: `int KSR.textops.set_reply_body(str nb, str nc)`
+         */
+        function set_reply_body(nb: string, nc: string): number;
+        /**
+         * Hex variant of `set_reply_body`: checks the hex, then fails the same way.
+         *
+         * Kamailio signature: `int KSR.textops.set_reply_body_hex(str htxt, str ct)`
+         */
+        function set_reply_body_hex(htxt: string, ct: string): number;
+        /**
+         * 1 if the message has a non-empty body.
+         *
+         * Kamailio signature: `int KSR.textops.has_body()`
+         */
+        function has_body(): number;
+        /**
+         * 1 if the body is of type `ctype` (`type/subtype`, `type/*`), or is
+         * multipart with a part of that type.
+         *
+         * Kamailio signature: `int KSR.textops.has_body_type(str ctype)`
+         */
+        function has_body_type(ctype: string): number;
+        /**
+         * Keeps only the first part of type `content_type` of a multipart
+         * body: it becomes the whole body and its type the Content-Type. 1 if
+         * done, -1 if the body is not multipart or has no such part.
+         *
+         * Kamailio signature: `int KSR.textops.filter_body(str content_type)`
+         */
+        function filter_body(content_type: string): number;
+        /**
+         * 1 if a Privacy header lists `privacy` (none, header, session, user,
+         * id, critical; case-insensitive).
+         *
+         * Kamailio signature: `int KSR.textops.is_privacy(str privacy)`
+         */
+        function is_privacy(privacy: string): number;
+        /**
+         * 1 if `subject` is one of the items of `list` (separated by `vsep`'s
+         * first character).
+         *
+         * Kamailio signature: `int KSR.textops.in_list(str subject, str list, str vsep)`
+         */
+        function in_list(subject: string, list: string, vsep: string): number;
+        /**
+         * 1 if some non-empty item of `list` is a prefix of `subject`.
+         *
+         * Kamailio signature: `int KSR.textops.in_list_prefix(str subject, str list, str vsep)`
+         */
+        function in_list_prefix(subject: string, list: string, vsep: string): number;
+        /**
+         * 1 if the strings are equal (case-sensitive).
+         *
+         * Kamailio signature: `int KSR.textops.cmp_str(str s1, str s2)`
+         */
+        function cmp_str(s1: string, s2: string): number;
+        /**
+         * 1 if the strings are equal ignoring ASCII case.
+         *
+         * Kamailio signature: `int KSR.textops.cmp_istr(str s1, str s2)`
+         */
+        function cmp_istr(s1: string, s2: string): number;
+        /**
+         * 1 if the regex `sre` (case-insensitive) matches in `stext`.
+         *
+         * Kamailio signature: `int KSR.textops.search_str(str stext, str sre)`
+         */
+        function search_str(stext: string, sre: string): number;
+        /**
+         * 1 if `s1` starts with `s2`.
+         *
+         * Kamailio signature: `int KSR.textops.starts_with(str s1, str s2)`
+         */
+        function starts_with(s1: string, s2: string): number;
+        /**
+         * 1 if `vstr` ends with `vsuffix`.
+         *
+         * Kamailio signature: `int KSR.textops.ends_with(str vstr, str vsuffix)`
+         */
+        function ends_with(vstr: string, vsuffix: string): number;
+        /**
+         * Position + 1 of `needle` in `txt` (case-sensitive), -1 if absent.
+         *
+         * Kamailio signature: `int KSR.textops.str_find(str txt, str needle)`
+         */
+        function str_find(txt: string, needle: string): number;
+        /**
+         * Position + 1 of `needle` in `txt` ignoring ASCII case, -1 if absent.
+         *
+         * Kamailio signature: `int KSR.textops.str_ifind(str txt, str needle)`
+         */
+        function str_ifind(txt: string, needle: string): number;
+        /**
+         * 1 if any character of `clist` occurs in `txt`.
+         *
+         * Kamailio signature: `int KSR.textops.str_any_in(str txt, str clist)`
+         */
+        function str_any_in(txt: string, clist: string): number;
+        /**
+         * 1 if every character of `clist` occurs in `txt`.
+         *
+         * Kamailio signature: `int KSR.textops.str_all_in(str txt, str clist)`
+         */
+        function str_all_in(txt: string, clist: string): number;
+        /**
+         * Checks the SDP (the body, or the SDP part of a multipart body) for
+         * an audio stream on hold: 1 for the RFC 2543 way (`c=` 0.0.0.0), 2
+         * for RFC 3264 (`a=sendonly` or `a=inactive`, at session or stream
+         * level); -1 if no audio stream is on hold or there is no SDP.
+         *
+         * Kamailio signature: `int KSR.textops.is_audio_on_hold()`
+         */
+        function is_audio_on_hold(): number;
+        /**
+         * Turns the current body into a multipart/mixed body with the default
+         * boundary (the old body becomes its single part). 1 if done, -1 if
+         * there is no body.
+         *
+         * Kamailio signature: `int KSR.textops.set_body_multipart_mode()`
+         */
+        function set_body_multipart_mode(): number;
+        /**
+         * Like `set_body_multipart_mode` with the given `boundary`.
+         *
+         * Kamailio signature: `int KSR.textops.set_body_multipart_boundary(str boundary)`
+         */
+        function set_body_multipart_boundary(boundary: string): number;
+        /**
+         * Sets a multipart/mixed body (default boundary) whose only part is
+         * `nbody` of type `ctype`.
+         *
+         * Kamailio signature: `int KSR.textops.set_body_multipart_content(str nbody, str ctype)`
+         */
+        function set_body_multipart_content(nbody: string, ctype: string): number;
+        /**
+         * Sets a multipart/mixed body with `boundary` whose only part is
+         * `nbody` of type `ctype`; with an empty `nbody`, the current body is
+         * made the single part instead.
+         *
+         * Kamailio signature: `int KSR.textops.set_body_multipart(str nbody, str ctype, str boundary)`
+         */
+        function set_body_multipart(nbody: string, ctype: string, boundary: string): number;
+        /**
+         * Appends a part `txt` of type `ct` to the multipart body (a body that
+         * is not multipart is converted first). 1 if done.
+         *
+         * Kamailio signature: `int KSR.textops.append_body_part(str txt, str ct)`
+         */
+        function append_body_part(txt: string, ct: string): number;
+        /**
+         * `append_body_part` with a Content-Disposition `cd` for the part.
+         *
+         * Kamailio signature: `int KSR.textops.append_body_part_cd(str txt, str ct, str cd)`
+         */
+        function append_body_part_cd(txt: string, ct: string, cd: string): number;
+        /**
+         * `append_body_part` with the content given as hex digits.
+         *
+         * Kamailio signature: `int KSR.textops.append_body_part_hex(str txt, str ct)`
+         */
+        function append_body_part_hex(txt: string, ct: string): number;
+        /**
+         * `append_body_part_cd` with the content given as hex digits.
+         *
+         * Kamailio signature: `int KSR.textops.append_body_part_hex_cd(str htxt, str ct, str cd)`
+         */
+        function append_body_part_hex_cd(htxt: string, ct: string, cd: string): number;
+        /**
+         * Removes every part of type `content_type` from the multipart body. 1
+         * if one was removed, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.textops.remove_body_part(str content_type)`
+         */
+        function remove_body_part(content_type: string): number;
+        /**
+         * Stores the content of the first body part of type `ctype` in the PV
+         * `pvname`; -1 if there is no such part or `pvname` cannot be written.
+         *
+         * Kamailio signature: `int KSR.textops.get_body_part(str ctype, str pvname)`
+         */
+        function get_body_part(ctype: string, pvname: string): number;
+        /**
+         * Like `get_body_part` with the part's delimiter line and headers.
+         *
+         * Kamailio signature: `int KSR.textops.get_body_part_raw(str ctype, str pvname)`
+         */
+        function get_body_part_raw(ctype: string, pvname: string): number;
+        /**
+         * Matches `regex` in `input` and stores group `mindex` of match
+         * `nmatch` in the PV `dst`; -1 when nothing matches or `dst` cannot
+         * be written.
+         *
+         * Kamailio signature: `int KSR.textops.regex_substring(str input, str regex, int mindex, int nmatch, str dst)`
+         */
+        function regex_substring(input: string, regex: string, mindex: number, nmatch: number, dst: string): number;
+    }
+    /**
+     * Applying edits, reply status, header value lists, header and body-line
+     * iterators.
+     */
+    namespace textopsx {
+        /**
+         * Applies the recorded edits now: the message is serialised and parsed
+         * again, so later reads see the changes. 1 if done (or nothing to
+         * apply), -1 if the edited message does not parse (it is left as it
+         * was). The new R-URI of `ctx` is kept apart, as Kamailio keeps it.
+         *
+         * Kamailio signature: `int KSR.textopsx.msg_apply_changes()`
+         */
+        function msg_apply_changes(): number;
+        /**
+         * Replaces the whole message by `obuf` (parsed; pending edits are
+         * dropped). -1 if `obuf` is not a SIP message.
+         *
+         * Kamailio signature: `int KSR.textopsx.msg_set_buffer(str obuf)`
+         */
+        function msg_set_buffer(obuf: string): number;
+        /**
+         * Changes the status code and reason phrase of a reply being
+         * forwarded. Only 3xx-6xx replies may change, to another 3xx-6xx code.
+         *
+         * Kamailio signature: `int KSR.textopsx.change_reply_status(int code, str reason)`
+         */
+        function change_reply_status(code: number, reason: string): number;
+        /**
+         * Changes only the status code of a reply (same rules as
+         * `change_reply_status`), keeping the reason phrase.
+         *
+         * Kamailio signature: `int KSR.textopsx.change_reply_status_code(int code)`
+         */
+        function change_reply_status_code(code: number): number;
+        /**
+         * Removes the body; Content-Length becomes 0. 1 (also when there was
+         * no body).
+         *
+         * Kamailio signature: `int KSR.textopsx.remove_body()`
+         */
+        function remove_body(): number;
+        /**
+         * Removes every header field except the core ones (Via, From, To,
+         * Call-ID, CSeq, Contact, Content-Length, Content-Type, Route,
+         * Record-Route, Max-Forwards). 1 if done.
+         *
+         * Kamailio signature: `int KSR.textopsx.keep_hf()`
+         */
+        function keep_hf(): number;
+        /**
+         * Like `keep_hf`, also keeping the fields whose name matches `sre`.
+         *
+         * Kamailio signature: `int KSR.textopsx.keep_hf_re(str sre)`
+         */
+        function keep_hf_re(sre: string): number;
+        /**
+         * 1 if `val` matches the shell pattern `match` (`*`, `?`, `[...]`).
+         *
+         * Kamailio signature: `int KSR.textopsx.fnmatch(str val, str match)`
+         */
+        function fnmatch(val: string, match: string): number;
+        /**
+         * `fnmatch` with `flags`: `i` ignores case.
+         *
+         * Kamailio signature: `int KSR.textopsx.fnmatch_ex(str val, str match, str flags)`
+         */
+        function fnmatch_ex(val: string, match: string, flags: string): number;
+        /**
+         * Adds `val` after the value `hexp` names (`Name[i]`, 1-based, negative
+         * from the end; without an index after the last value), in the same
+         * field after a comma. With no such header a new field is added.
+         *
+         * Kamailio signature: `int KSR.textopsx.append_hf_value(str hexp, str val)`
+         */
+        function append_hf_value(hexp: string, val: string): number;
+        /**
+         * Adds `val` before the value `hexp` names (the first without an
+         * index). With no such header a new field is added.
+         *
+         * Kamailio signature: `int KSR.textopsx.insert_hf_value(str hexp, str val)`
+         */
+        function insert_hf_value(hexp: string, val: string): number;
+        /**
+         * Sets the value(s) `hexp` names (`Name[i]`, `Name[*]` or `Name` for
+         * all) to `val`; with `.param`, sets that parameter (added if missing).
+         *
+         * Kamailio signature: `int KSR.textopsx.assign_hf_value(str hexp, str val)`
+         */
+        function assign_hf_value(hexp: string, val: string): number;
+        /**
+         * Like `assign_hf_value`, the index counting whole header fields.
+         *
+         * Kamailio signature: `int KSR.textopsx.assign_hf_value2(str hexp, str val)`
+         */
+        function assign_hf_value2(hexp: string, val: string): number;
+        /**
+         * Removes the value(s) `hexp` names (all without an index); with
+         * `.param`, removes that parameter from them. A field left without
+         * values is removed.
+         *
+         * Kamailio signature: `int KSR.textopsx.remove_hf_value(str hexp)`
+         */
+        function remove_hf_value(hexp: string): number;
+        /**
+         * Like `remove_hf_value`, the index counting whole header fields.
+         * `val` is not used (Kamailio's export takes it and ignores it too).
+         *
+         * Kamailio signature: `int KSR.textopsx.remove_hf_value2(str hexp, str val)`
+         */
+        function remove_hf_value2(hexp: string, val: string): number;
+        /**
+         * Appends `val` to the values of header `hexp` unless already there
+         * (case-insensitive). 1 if present or added.
+         *
+         * Kamailio signature: `int KSR.textopsx.include_hf_value(str hexp, str val)`
+         */
+        function include_hf_value(hexp: string, val: string): number;
+        /**
+         * Removes every value equal to `val` (case-insensitive) from header
+         * `hexp`. 1 if one was removed, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.textopsx.exclude_hf_value(str hexp, str val)`
+         */
+        function exclude_hf_value(hexp: string, val: string): number;
+        /**
+         * 1 if `val` is one of the values of header `hexp` (case-insensitive).
+         *
+         * Kamailio signature: `int KSR.textopsx.hf_value_exists(str hexp, str val)`
+         */
+        function hf_value_exists(hexp: string, val: string): number;
+        /**
+         * Starts (or restarts) the header iterator `iname`, before the first
+         * header field.
+         *
+         * Kamailio signature: `int KSR.textopsx.hf_iterator_start(str iname)`
+         */
+        function hf_iterator_start(iname: string): number;
+        /**
+         * Ends the header iterator `iname`. -1 if it was not started.
+         *
+         * Kamailio signature: `int KSR.textopsx.hf_iterator_end(str iname)`
+         */
+        function hf_iterator_end(iname: string): number;
+        /**
+         * Moves `iname` to the next header field; -1 past the last.
+         *
+         * Kamailio signature: `int KSR.textopsx.hf_iterator_next(str iname)`
+         */
+        function hf_iterator_next(iname: string): number;
+        /**
+         * Moves `iname` to the previous header field; -1 before the first.
+         *
+         * Kamailio signature: `int KSR.textopsx.hf_iterator_prev(str iname)`
+         */
+        function hf_iterator_prev(iname: string): number;
+        /**
+         * Removes the header field `iname` is on.
+         *
+         * Kamailio signature: `int KSR.textopsx.hf_iterator_rm(str iname)`
+         */
+        function hf_iterator_rm(iname: string): number;
+        /**
+         * Adds the header line(s) `htext` after the field `iname` is on (a
+         * missing final CRLF is added).
+         *
+         * Kamailio signature: `int KSR.textopsx.hf_iterator_append(str iname, str htext)`
+         */
+        function hf_iterator_append(iname: string, htext: string): number;
+        /**
+         * Adds the header line(s) `htext` before the field `iname` is on.
+         *
+         * Kamailio signature: `int KSR.textopsx.hf_iterator_insert(str iname, str htext)`
+         */
+        function hf_iterator_insert(iname: string, htext: string): number;
+        /**
+         * The name of the header field `iname` is on (as received), or null.
+         *
+         * Kamailio signature: `xval KSR.textopsx.hf_iterator_hname(str iname)`
+         */
+        function hf_iterator_hname(iname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * The value of the header field `iname` is on, or null.
+         *
+         * Kamailio signature: `xval KSR.textopsx.hf_iterator_hbody(str iname)`
+         */
+        function hf_iterator_hbody(iname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+        /**
+         * Starts (or restarts) the body-line iterator `iname`, before the
+         * first line.
+         *
+         * Kamailio signature: `int KSR.textopsx.bl_iterator_start(str iname)`
+         */
+        function bl_iterator_start(iname: string): number;
+        /**
+         * Ends the body-line iterator `iname`.
+         *
+         * Kamailio signature: `int KSR.textopsx.bl_iterator_end(str iname)`
+         */
+        function bl_iterator_end(iname: string): number;
+        /**
+         * Moves `iname` to the next body line; -1 past the last.
+         *
+         * Kamailio signature: `int KSR.textopsx.bl_iterator_next(str iname)`
+         */
+        function bl_iterator_next(iname: string): number;
+        /**
+         * Removes the body line `iname` is on, with its line end
+         * (Content-Length follows).
+         *
+         * Kamailio signature: `int KSR.textopsx.bl_iterator_rm(str iname)`
+         */
+        function bl_iterator_rm(iname: string): number;
+        /**
+         * Adds `text` (as is) after the body line `iname` is on.
+         *
+         * Kamailio signature: `int KSR.textopsx.bl_iterator_append(str iname, str text)`
+         */
+        function bl_iterator_append(iname: string, text: string): number;
+        /**
+         * Adds `text` (as is) before the body line `iname` is on.
+         *
+         * Kamailio signature: `int KSR.textopsx.bl_iterator_insert(str iname, str text)`
+         */
+        function bl_iterator_insert(iname: string, text: string): number;
+        /**
+         * The body line `iname` is on, without its line end, or null.
+         *
+         * Kamailio signature: `xval KSR.textopsx.bl_iterator_value(str iname)`
+         */
+        function bl_iterator_value(iname: string): number | string | { [key: string]: unknown } | unknown[] | null;
+    }
+    /**
+     * Stateless replies.
+     */
+    namespace sl {
+        /**
+         * Sends a stateless reply `code reason`. 1 when sent, -1 otherwise
+         * (replies, ACKs, bad codes).
+         *
+         * Kamailio signature: `int KSR.sl.sl_send_reply(int code, str reason)`
+         */
+        function sl_send_reply(code: number, reason: string): number;
+        /**
+         * Sends a reply `code reason`: statefully when the request has a
+         * transaction (once tm exists), else statelessly. -1 for an empty
+         * reason or when nothing could be sent.
+         *
+         * Kamailio signature: `int KSR.sl.send_reply(int code, str reason)`
+         */
+        function send_reply(code: number, reason: string): number;
+        /**
+         * `send_reply` with Kamailio's mode flags; no mode changes anything
+         * without a transaction layer, so it replies like `send_reply`.
+         *
+         * Kamailio signature: `int KSR.sl.send_reply_mode(int code, str reason, int mode)`
+         */
+        function send_reply_mode(code: number, reason: string, mode: number): number;
+        /**
+         * Replies statelessly with the error a module recorded for this
+         * message (its code and reason), or 500 when there is none.
+         *
+         * Kamailio signature: `int KSR.sl.sl_reply_error()`
+         */
+        function sl_reply_error(): number;
+        /**
+         * Like `sl_reply_error`, statefully once tm exists.
+         *
+         * Kamailio signature: `int KSR.sl.send_reply_error()`
+         */
+        function send_reply_error(): number;
+        /**
+         * Forwards the reply being routed statelessly to the next Via, after
+         * removing this proxy's. A non-empty `code` (three digits, same class
+         * as the received one) and `reason` replace the status line's. 1 when
+         * sent, -1 otherwise (not a reply, not for this proxy, bad code).
+         *
+         * Kamailio signature: `int KSR.sl.sl_forward_reply(str code, str reason)`
+         */
+        function sl_forward_reply(code: string, reason: string): number;
+    }
+    /**
+     * Max-Forwards handling.
+     */
+    namespace maxfwd {
+        /**
+         * Adds `Max-Forwards: limit` when the request has none (2); otherwise
+         * decrements it, first lowering it to the `max_limit` parameter when
+         * above (1). -1 when it is already 0: do not forward, reply 483. -2
+         * for a bad header or limit.
+         *
+         * Kamailio signature: `int KSR.maxfwd.process_maxfwd(int limit)`
+         */
+        function process_maxfwd(limit: number): number;
+        /**
+         * 1 when the request's Max-Forwards is lower than `limit`, -1 when
+         * not, -2 when it has none, -3 when the value is bad.
+         *
+         * Kamailio signature: `int KSR.maxfwd.is_maxfwd_lt(int limit)`
+         */
+        function is_maxfwd_lt(limit: number): number;
+    }
+    /**
+     * Request sanity checks.
+     */
+    namespace sanity {
+        /**
+         * Runs the checks whose bits are set in `mflags` (Kamailio's values:
+         * 1 R-URI version, 2 R-URI scheme, 4 required headers, 8 Via version,
+         * 16 Via transport, 32 CSeq method, 64 CSeq number, 128
+         * Content-Length, 256 Expires, 512 Proxy-Require, 1024 URI parsing,
+         * 2048 digest credentials, 4096 duplicate tags, 8192 Authorization
+         * syntax), `uflags` choosing the URIs parsed (1 R-URI, 2 From, 4 To,
+         * 8 Contact). 1 when all pass; -1 after sending the error reply
+         * (unless `noreply` is set).
+         *
+         * Kamailio signature: `int KSR.sanity.sanity_check(int mflags, int uflags)`
+         */
+        function sanity_check(mflags: number, uflags: number): number;
+        /**
+         * `sanity_check` with the `default_checks` and `uri_checks`
+         * parameters.
+         *
+         * Kamailio signature: `int KSR.sanity.sanity_check_defaults()`
+         */
+        function sanity_check_defaults(): number;
+        /**
+         * Sends the error reply of the last failed check on this message
+         * (for `noreply` setups). -1 when no check failed or nothing was sent.
+         *
+         * Kamailio signature: `int KSR.sanity.sanity_reply()`
+         */
+        function sanity_reply(): number;
     }
     /** Functions of the JavaScript engine itself. */
     namespace x {

@@ -6,9 +6,14 @@ from . import corex as corex
 from . import hdr as hdr
 from . import ktest as ktest
 from . import kx as kx
+from . import maxfwd as maxfwd
 from . import pv as pv
 from . import pvx as pvx
+from . import sanity as sanity
 from . import siputils as siputils
+from . import sl as sl
+from . import textops as textops
+from . import textopsx as textopsx
 from . import x as x
 from . import xlog as xlog
 
