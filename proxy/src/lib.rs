@@ -34,6 +34,7 @@ pub mod engine;
 pub mod logging;
 pub mod module_table;
 pub mod router;
+pub mod rpc;
 pub mod server;
 pub mod settings;
 pub mod sipmsg;

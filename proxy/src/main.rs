@@ -49,10 +49,22 @@ struct Cli {
     /// Accepted for Kamailio compatibility: logs always go to stderr.
     #[arg(short = 'E', hide = true)]
     log_stderr: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Call an RPC method of a running kemi-proxy and print the result.
+    Rpc(kemi_proxy::rpc::client::RpcArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Rpc(args)) = &cli.command {
+        return kemi_proxy::rpc::client::run(args);
+    }
     let loaded = match config::load(&cli.file, &cli.define) {
         Ok(loaded) => loaded,
         Err(errors) => {
@@ -104,11 +116,13 @@ fn main() -> ExitCode {
         tracing::error!("cannot install signal handlers: {e}");
         return ExitCode::FAILURE;
     }
+    let stats = Arc::new(Stats::default());
+    let rpc = kemi_proxy::rpc::start(Arc::clone(&runtime), Arc::clone(&stats));
     let server = Server {
         settings: loaded.settings,
         factory,
         shutdown,
-        stats: Arc::new(Stats::default()),
+        stats,
     };
     let on_network = |net: &Arc<Network>, bound: &Bound| {
         transport.attach(Arc::clone(net));
@@ -120,7 +134,9 @@ fn main() -> ExitCode {
                 .collect(),
         );
     };
-    match server.run_with(on_network, |_| {}) {
+    let outcome = server.run_with(on_network, |_| {});
+    drop(rpc);
+    match outcome {
         Ok(()) => {
             tracing::info!("kemi-proxy stopped");
             ExitCode::SUCCESS

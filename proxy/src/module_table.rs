@@ -10,6 +10,7 @@ pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_sl::MODULE,
     &kemi_mod_maxfwd::MODULE,
     &kemi_mod_sanity::MODULE,
+    &crate::rpc::JSONRPCS,
 ];
 
 /// Finds a compiled-in module by the name `loadmodule` uses.

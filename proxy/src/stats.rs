@@ -1,5 +1,5 @@
 //! Per-worker message counters. Plain relaxed atomics: each worker bumps its
-//! own, and readers (shutdown log, later the RPC server) only need totals
+//! own, and readers (shutdown log, the RPC server) only need totals
 //! that are roughly current, never a consistent snapshot.
 
 use std::sync::atomic::{AtomicU64, Ordering};

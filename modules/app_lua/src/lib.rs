@@ -30,12 +30,14 @@
 
 mod call;
 mod engine;
+pub mod rpc;
 pub mod testing;
 
 use kemi_core::{ModParam, ModParamKind, ModuleDef};
 
 pub use call::EXIT_SENTINEL;
 pub use engine::{CallbackNames, CallbackOutcome, EngineError, LuaEngine, ScriptError};
+pub use rpc::AppLuaReload;
 
 /// The `loadmodule "app_lua.so"` entry.
 pub static MODULE: ModuleDef = ModuleDef {
@@ -62,5 +64,5 @@ pub static MODULE: ModuleDef = ModuleDef {
             doc: "Bit 1: log every KSR export at debug level when KSR is built (accepted; not yet used).",
         },
     ],
-    rpc: &[],
+    rpc: rpc::METHODS,
 };
