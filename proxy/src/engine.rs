@@ -8,34 +8,16 @@
 //! (`KSR.sl.send_reply` sends through the runtime's transport).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use kemi_core::context::RouteKind;
 use kemi_core::forward::ForwardError;
 use kemi_core::net::RecvInfo;
 use kemi_core::{Context, Registry, Runtime};
-use kemi_mod_app_lua::{CallbackNames, LuaEngine, ScriptError};
+use kemi_mod_app_lua::{AppLuaReload, CallbackNames, LuaEngine, ScriptError};
 
 use crate::router::{Incoming, Outbound, Router, RouterFactory, Threading, WorkerId};
 use crate::stats::WorkerStats;
-
-/// The shared reload counter of the Lua scripts: `app_lua.reload` bumps
-/// it, and each worker re-runs its scripts before the next message it
-/// routes once it sees a new value. One per runtime (`runtime.state()`).
-#[derive(Debug, Default)]
-pub struct LuaReloadVersion(pub AtomicU64);
-
-impl LuaReloadVersion {
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
-    }
-
-    /// Asks every worker to reload; returns the new version.
-    pub fn bump(&self) -> u64 {
-        self.0.fetch_add(1, Ordering::AcqRel).wrapping_add(1)
-    }
-}
 
 /// The router factory the config's `cfgengine` selects. For a script
 /// engine, the scripts are loaded once here, on the calling thread, so a
@@ -60,7 +42,7 @@ struct LuaSetup {
     callbacks: CallbackNames,
     runtime: Arc<Runtime>,
     /// `None` when `modparam("app_lua", "reload", 0)` turns reloads off.
-    reload: Option<Arc<LuaReloadVersion>>,
+    reload: Option<Arc<AppLuaReload>>,
 }
 
 impl LuaSetup {
@@ -101,7 +83,7 @@ impl LuaSetup {
             scripts,
             callbacks,
             runtime: Arc::clone(runtime),
-            reload: reload_on.then(|| runtime.state::<LuaReloadVersion>()),
+            reload: reload_on.then(|| runtime.state::<AppLuaReload>()),
         })
     }
 
@@ -157,14 +139,14 @@ pub fn check(runtime: &Arc<Runtime>) -> Result<(), String> {
 pub struct LuaRouter {
     engine: LuaEngine,
     runtime: Arc<Runtime>,
-    reload: Option<Arc<LuaReloadVersion>>,
+    reload: Option<Arc<AppLuaReload>>,
     worker: String,
 }
 
 impl Router for LuaRouter {
     fn handle(&mut self, incoming: Incoming, out: &Outbound<'_>) {
         if let Some(reload) = &self.reload {
-            let version = reload.get();
+            let version = reload.current();
             if version != self.engine.version() {
                 // The engine logs the outcome; the old code keeps running
                 // if the new one fails.
