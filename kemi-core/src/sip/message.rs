@@ -13,7 +13,7 @@ use super::fields::{
 use super::header::{Header, HeaderName};
 use super::method::Method;
 use super::name_addr::{parse_list, Contacts, NameAddr};
-use super::scan::token_end;
+use super::scan::is_token;
 use super::uri::Uri;
 use super::via::{parse_vias, Via};
 use super::{MAX_HEADERS, MAX_MESSAGE_SIZE};
@@ -334,7 +334,8 @@ impl Message {
         })
     }
 
-    /// The value of the first field with this (known) name.
+    /// The value of the first field with this (known) name. For names
+    /// classified as `Other`, use [`Message::header_by_name`].
     pub fn header(&self, name: HeaderName) -> Option<&str> {
         self.headers_of(name).next().map(|h| h.value)
     }
@@ -558,7 +559,18 @@ pub(crate) fn index_headers(b: &[u8], mut pos: usize) -> Result<HeaderIndex, Par
         if headers.len() >= MAX_HEADERS {
             return Err(ParseError::TooManyHeaders { max: MAX_HEADERS });
         }
-        let name_end = token_end(b, pos);
+        // Scan the name and lower-case it for classification in one pass.
+        let mut lower = [0u8; HeaderName::MAX_KNOWN_LEN];
+        let mut name_end = pos;
+        while let Some(&c) = b.get(name_end) {
+            if !is_token(c) {
+                break;
+            }
+            if let Some(d) = lower.get_mut(name_end - pos) {
+                *d = c.to_ascii_lowercase();
+            }
+            name_end += 1;
+        }
         if name_end == pos {
             return Err(ParseError::BadHeaderLine {
                 line: line_no,
@@ -600,7 +612,9 @@ pub(crate) fn index_headers(b: &[u8], mut pos: usize) -> Result<HeaderIndex, Par
             ve -= 1;
         }
         headers.push(HeaderEntry {
-            name: HeaderName::classify(b.get(pos..name_end).unwrap_or_default()),
+            name: lower
+                .get(..name_end - pos)
+                .map_or(HeaderName::Other, HeaderName::from_lower),
             raw_name: Span::new(pos, name_end),
             value: Span::new(vs, ve),
             line: Span::new(pos, next),
