@@ -181,6 +181,17 @@ impl Message {
         })
     }
 
+    /// [`Message::parse`] of a borrowed buffer (the bytes are copied once).
+    pub fn parse_slice(buf: &[u8]) -> Result<Message, ParseError> {
+        if buf.len() > MAX_MESSAGE_SIZE {
+            return Err(ParseError::TooLarge {
+                len: buf.len(),
+                max: MAX_MESSAGE_SIZE,
+            });
+        }
+        Message::parse(Bytes::copy_from_slice(buf))
+    }
+
     /// The header section (first line and header fields), validated as UTF-8.
     fn head(&self) -> &str {
         let head = self
