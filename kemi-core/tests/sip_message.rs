@@ -578,3 +578,9 @@ fn stream_framing_of_consecutive_messages() {
     assert_eq!(frames, [&b"\r\n\r\n"[..], &one[..], &two[..]]);
     assert_eq!(Message::parse(frames[1].to_vec()).unwrap().body(), b"abc");
 }
+
+#[test]
+fn message_is_send_and_sync() {
+    fn check<T: Send + Sync + Clone>() {}
+    check::<Message>();
+}
