@@ -451,6 +451,12 @@ impl Message {
         self.addr_list(HeaderName::RecordRoute, "Record-Route")
     }
 
+    /// All values of a name-addr list header (P-Asserted-Identity, Path,
+    /// Refer-To...), in order.
+    pub fn name_addrs(&self, name: HeaderName) -> Result<Vec<NameAddr<'_>>, ParseError> {
+        self.addr_list(name, name.as_str())
+    }
+
     fn addr_list(
         &self,
         name: HeaderName,
