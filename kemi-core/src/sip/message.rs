@@ -25,12 +25,17 @@ pub(crate) struct Span {
     pub end: u32,
 }
 
+/// An offset as u32: offsets are bounded by MAX_MESSAGE_SIZE, checked
+/// before indexing, so the saturation never happens.
+pub(crate) fn off(x: usize) -> u32 {
+    u32::try_from(x).unwrap_or(u32::MAX)
+}
+
 impl Span {
-    fn new(start: usize, end: usize) -> Span {
-        // Offsets are bounded by MAX_MESSAGE_SIZE, checked before indexing.
+    pub(crate) fn new(start: usize, end: usize) -> Span {
         Span {
-            start: u32::try_from(start).unwrap_or(u32::MAX),
-            end: u32::try_from(end).unwrap_or(u32::MAX),
+            start: off(start),
+            end: off(end),
         }
     }
 
@@ -172,9 +177,9 @@ impl Message {
             buf,
             start,
             version,
-            headers_start: Span::new(nl + 1, nl + 1).start,
+            headers_start: off(nl + 1),
             headers,
-            headers_end: Span::new(headers_end, headers_end).start,
+            headers_end: off(headers_end),
             body: Span::new(body_start.min(body_end), body_end),
             has_empty_line,
             edits: Vec::new(),
