@@ -112,6 +112,7 @@ fn typed_values() {
     assert_eq!(routes.len(), 2);
     assert_eq!(routes[1].uri.host, "p2.example.com");
     assert_eq!(m.record_routes().unwrap()[0].uri.host, "rr.example.com");
+    assert_eq!(m.name_addrs(HeaderName::Route).unwrap().len(), 2);
     assert_eq!(m.max_forwards().unwrap(), Some(70));
     assert_eq!(m.content_length().unwrap(), Some(4));
     assert!(m.content_type().unwrap().unwrap().is("application", "sdp"));
@@ -608,4 +609,7 @@ Content-Length: 0\r\n\r\n"[..],
         "{out}"
     );
     assert_eq!(out.matches("received=").count(), 1, "{out}");
+fn message_is_send_and_sync() {
+    fn check<T: Send + Sync + Clone>() {}
+    check::<Message>();
 }

@@ -98,13 +98,13 @@ header_names! {
     Replaces => "Replaces";
 }
 
-/// Longest known name (`Request-Disposition`, `P-Preferred-Identity`...).
-const MAX_KNOWN_LEN: usize = 24;
-
 impl HeaderName {
+    /// Longest known name (`Request-Disposition`, `P-Preferred-Identity`...).
+    pub(crate) const MAX_KNOWN_LEN: usize = 24;
+
     /// Classifies a lower-case name: dispatch on the first byte, then a
     /// handful of comparisons (a flat `match` over every name costs ~25 ns).
-    fn from_lower(lower: &[u8]) -> HeaderName {
+    pub(crate) fn from_lower(lower: &[u8]) -> HeaderName {
         use HeaderName::*;
         let Some(&first) = lower.first() else {
             return Other;
@@ -252,10 +252,10 @@ impl HeaderName {
     /// Classifies a raw header name, case-insensitively.
     #[inline]
     pub fn classify(raw: &[u8]) -> HeaderName {
-        if raw.is_empty() || raw.len() > MAX_KNOWN_LEN {
+        if raw.is_empty() || raw.len() > Self::MAX_KNOWN_LEN {
             return HeaderName::Other;
         }
-        let mut lower = [0u8; MAX_KNOWN_LEN];
+        let mut lower = [0u8; Self::MAX_KNOWN_LEN];
         for (d, s) in lower.iter_mut().zip(raw) {
             *d = s.to_ascii_lowercase();
         }

@@ -13,7 +13,7 @@ use super::fields::{
 use super::header::{Header, HeaderName};
 use super::method::Method;
 use super::name_addr::{parse_list, Contacts, NameAddr};
-use super::scan::token_end;
+use super::scan::is_token;
 use super::uri::Uri;
 use super::via::{parse_vias, Via};
 use super::{MAX_HEADERS, MAX_MESSAGE_SIZE};
@@ -25,12 +25,17 @@ pub(crate) struct Span {
     pub end: u32,
 }
 
+/// An offset as u32: offsets are bounded by MAX_MESSAGE_SIZE, checked
+/// before indexing, so the saturation never happens.
+pub(crate) fn off(x: usize) -> u32 {
+    u32::try_from(x).unwrap_or(u32::MAX)
+}
+
 impl Span {
-    fn new(start: usize, end: usize) -> Span {
-        // Offsets are bounded by MAX_MESSAGE_SIZE, checked before indexing.
+    pub(crate) fn new(start: usize, end: usize) -> Span {
         Span {
-            start: u32::try_from(start).unwrap_or(u32::MAX),
-            end: u32::try_from(end).unwrap_or(u32::MAX),
+            start: off(start),
+            end: off(end),
         }
     }
 
@@ -172,13 +177,24 @@ impl Message {
             buf,
             start,
             version,
-            headers_start: Span::new(nl + 1, nl + 1).start,
+            headers_start: off(nl + 1),
             headers,
-            headers_end: Span::new(headers_end, headers_end).start,
+            headers_end: off(headers_end),
             body: Span::new(body_start.min(body_end), body_end),
             has_empty_line,
             edits: Vec::new(),
         })
+    }
+
+    /// [`Message::parse`] of a borrowed buffer (the bytes are copied once).
+    pub fn parse_slice(buf: &[u8]) -> Result<Message, ParseError> {
+        if buf.len() > MAX_MESSAGE_SIZE {
+            return Err(ParseError::TooLarge {
+                len: buf.len(),
+                max: MAX_MESSAGE_SIZE,
+            });
+        }
+        Message::parse(Bytes::copy_from_slice(buf))
     }
 
     /// The header section (first line and header fields), validated as UTF-8.
@@ -334,7 +350,8 @@ impl Message {
         })
     }
 
-    /// The value of the first field with this (known) name.
+    /// The value of the first field with this (known) name. For names
+    /// classified as `Other`, use [`Message::header_by_name`].
     pub fn header(&self, name: HeaderName) -> Option<&str> {
         self.headers_of(name).next().map(|h| h.value)
     }
@@ -437,6 +454,12 @@ impl Message {
     /// All Record-Route values, in order.
     pub fn record_routes(&self) -> Result<Vec<NameAddr<'_>>, ParseError> {
         self.addr_list(HeaderName::RecordRoute, "Record-Route")
+    }
+
+    /// All values of a name-addr list header (P-Asserted-Identity, Path,
+    /// Refer-To...), in order.
+    pub fn name_addrs(&self, name: HeaderName) -> Result<Vec<NameAddr<'_>>, ParseError> {
+        self.addr_list(name, name.as_str())
     }
 
     fn addr_list(
@@ -558,7 +581,18 @@ pub(crate) fn index_headers(b: &[u8], mut pos: usize) -> Result<HeaderIndex, Par
         if headers.len() >= MAX_HEADERS {
             return Err(ParseError::TooManyHeaders { max: MAX_HEADERS });
         }
-        let name_end = token_end(b, pos);
+        // Scan the name and lower-case it for classification in one pass.
+        let mut lower = [0u8; HeaderName::MAX_KNOWN_LEN];
+        let mut name_end = pos;
+        while let Some(&c) = b.get(name_end) {
+            if !is_token(c) {
+                break;
+            }
+            if let Some(d) = lower.get_mut(name_end - pos) {
+                *d = c.to_ascii_lowercase();
+            }
+            name_end += 1;
+        }
         if name_end == pos {
             return Err(ParseError::BadHeaderLine {
                 line: line_no,
@@ -600,7 +634,9 @@ pub(crate) fn index_headers(b: &[u8], mut pos: usize) -> Result<HeaderIndex, Par
             ve -= 1;
         }
         headers.push(HeaderEntry {
-            name: HeaderName::classify(b.get(pos..name_end).unwrap_or_default()),
+            name: lower
+                .get(..name_end - pos)
+                .map_or(HeaderName::Other, HeaderName::from_lower),
             raw_name: Span::new(pos, name_end),
             value: Span::new(vs, ve),
             line: Span::new(pos, next),

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::edit::Edit;
 use super::error::ParseError;
 use super::header::HeaderName;
-use super::message::{index_headers, HeaderEntry, Message, Span, StartLine};
+use super::message::{index_headers, off, HeaderEntry, Message, Span, StartLine};
 use super::method::Method;
 use super::scan::is_token;
 use super::MAX_MESSAGE_SIZE;
@@ -254,20 +254,14 @@ fn salvage_request(buf: &[u8]) -> Option<Message> {
         buf: bytes::Bytes::copy_from_slice(b.get(..end)?),
         start: StartLine::Request {
             method: Method::from_token(method),
-            method_span: Span {
-                start: 0,
-                end: u32::try_from(method_len).ok()?,
-            },
-            uri: Span { start: 0, end: 0 },
+            method_span: Span::new(0, method_len),
+            uri: Span::new(0, 0),
         },
-        version: Span { start: 0, end: 0 },
-        headers_start: u32::try_from(nl + 1).ok()?,
+        version: Span::new(0, 0),
+        headers_start: off(nl + 1),
         headers: idx.headers,
-        headers_end: u32::try_from(end).ok()?,
-        body: Span {
-            start: u32::try_from(end).ok()?,
-            end: u32::try_from(end).ok()?,
-        },
+        headers_end: off(end),
+        body: Span::new(end, end),
         has_empty_line: false,
         edits: Vec::new(),
     })

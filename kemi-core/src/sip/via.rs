@@ -124,6 +124,17 @@ impl<'a> Via<'a> {
         Some(p.value.and_then(parse_port))
     }
 
+    /// The port, or the transport's default (5061 for TLS, 5060 otherwise;
+    /// RFC 3261 18.2.2).
+    pub fn port_or_default(&self) -> u16 {
+        self.port
+            .unwrap_or(if self.transport.eq_ignore_ascii_case("TLS") {
+                5061
+            } else {
+                5060
+            })
+    }
+
     /// The host without the brackets of an IPv6 reference.
     pub fn host_unbracketed(&self) -> &'a str {
         self.host
@@ -174,6 +185,8 @@ mod tests {
         assert_eq!(v.host, "[2001:db8::9:1]");
         assert_eq!(v.host_unbracketed(), "2001:db8::9:1");
         assert_eq!(v.port, Some(5070));
+        assert_eq!(v.port_or_default(), 5070);
+        assert_eq!(Via::parse("SIP/2.0/TLS h").unwrap().port_or_default(), 5061);
         assert_eq!(v.rport(), Some(None));
         assert_eq!(v.received(), Some("2001:db8::9:255"));
     }
