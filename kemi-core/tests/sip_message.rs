@@ -609,6 +609,9 @@ Content-Length: 0\r\n\r\n"[..],
         "{out}"
     );
     assert_eq!(out.matches("received=").count(), 1, "{out}");
+}
+
+#[test]
 fn message_is_send_and_sync() {
     fn check<T: Send + Sync + Clone>() {}
     check::<Message>();
