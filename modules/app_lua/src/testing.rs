@@ -10,6 +10,8 @@
 //!     .expect("the Lua test failed");
 //! ```
 
+pub mod fixtures;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,13 +1,11 @@
 //! `KSR.corex` from Lua, against message fixtures.
 
-mod fixtures;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use fixtures::{INVITE, REGISTER, REPLY};
 use kemi_core::config::{self, Config};
 use kemi_core::net::Proto;
+use kemi_mod_app_lua::testing::fixtures::{INVITE, REGISTER, REPLY};
 use kemi_mod_app_lua::testing::{LuaTest, Outcome};
 
 fn run_cfg(cfg: Config, msg: &[u8], body: &str) -> Outcome {

@@ -1,12 +1,10 @@
 //! `KSR.kx` from Lua, against message fixtures.
 
-mod fixtures;
-
 use std::net::SocketAddr;
 
-use fixtures::{COMPACT, INVITE, REGISTER, REPLY};
 use kemi_core::config;
 use kemi_core::net::{Proto, RecvInfo};
+use kemi_mod_app_lua::testing::fixtures::{COMPACT, INVITE, REGISTER, REPLY};
 use kemi_mod_app_lua::testing::{LuaTest, Outcome};
 
 fn run(msg: &[u8], body: &str) -> Outcome {

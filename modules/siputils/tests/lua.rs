@@ -1,9 +1,7 @@
 //! `KSR.siputils` from Lua, against message fixtures.
 
-mod fixtures;
-
-use fixtures::{COMPACT, INVITE, REGISTER, REPLY};
 use kemi_core::config;
+use kemi_mod_app_lua::testing::fixtures::{COMPACT, INVITE, REGISTER, REPLY};
 use kemi_mod_app_lua::testing::{LuaTest, Outcome};
 
 fn run(msg: &[u8], body: &str) -> Outcome {
