@@ -2,7 +2,7 @@
 //! (`append_branch`), extended flags, picking local sockets, raw sends,
 //! file reading and writing, and a few message checks.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 
 use kemi_core::config::Host;
 use kemi_core::context::SocketRef;
@@ -514,34 +514,12 @@ fn named_socket(ctx: &Context, name: &str) -> Option<SocketRef> {
         .find(|s| s.name.as_deref() == Some(name))
 }
 
-/// The protocol and address a SIP URI leads to.
+/// The protocol and address a SIP URI leads to (the same resolution as
+/// stateless forwarding; failures are logged at debug by the caller's -1).
 fn resolve_uri(uri: &str) -> Option<(Proto, SocketAddr)> {
-    let u = kemi_core::sip::Uri::parse(uri).ok()?;
-    if !matches!(
-        u.scheme,
-        kemi_core::sip::Scheme::Sip | kemi_core::sip::Scheme::Sips
-    ) {
-        return None;
-    }
-    let proto = match u.params.value("transport") {
-        Some(t) => Proto::parse(t)?,
-        None if u.is_secure() => Proto::Tls,
-        None => Proto::Udp,
-    };
-    let port = u
-        .port
-        .unwrap_or(if matches!(proto, Proto::Tls | Proto::Wss) {
-            5061
-        } else {
-            5060
-        });
-    let host = u.host_unbracketed();
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Some((proto, SocketAddr::new(ip, port)));
-    }
-    // A name: plain address lookup (no NAPTR/SRV here).
-    let addr = (host, port).to_socket_addrs().ok()?.next()?;
-    Some((proto, addr))
+    kemi_core::forward::resolve_uri(uri)
+        .map(|hop| (hop.proto, hop.dst))
+        .ok()
 }
 
 pub static MODULE: ModuleDef = ModuleDef {
