@@ -79,6 +79,14 @@ pub fn resolve_uri(uri: &str) -> Result<NextHop, ForwardError> {
     if !matches!(u.scheme, Scheme::Sip | Scheme::Sips) {
         return Err(ForwardError::NoNextHop(format!("not a SIP URI: {uri}")));
     }
+    // An unknown transport is an error, not a silent fall-back to UDP.
+    if let Some(t) = u.params.value("transport") {
+        if Proto::parse(t).is_none() {
+            return Err(ForwardError::NoNextHop(format!(
+                "unknown transport {t}: {uri}"
+            )));
+        }
+    }
     let proto = uri_proto(&u);
     let port = u.port.unwrap_or_else(|| default_port(proto));
     Ok(NextHop {
