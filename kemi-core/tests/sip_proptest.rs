@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 fn corpus() -> &'static Vec<Vec<u8>> {
     static C: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     C.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/rfc4475");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/rfc4475");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .expect("rfc4475 directory")
             .filter_map(|e| e.ok().map(|e| e.path()))

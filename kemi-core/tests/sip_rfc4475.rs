@@ -1,5 +1,5 @@
 //! RFC 4475 torture messages: one test per file of
-//! `../shared/testdata/rfc4475/`, judged by its class in MANIFEST.tsv.
+//! `testdata/rfc4475/` (a copy of the torture messages of RFC 4475), judged by its class in MANIFEST.tsv.
 //!
 //! - `valid`: `parse` + `validate` succeed, values are checked, and the
 //!   unmodified message serialises back byte-exact;
@@ -11,7 +11,7 @@ use kemi_core::sip::{Contacts, HeaderName, Message, Method, ParseError, Scheme};
 use std::path::PathBuf;
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/rfc4475")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/rfc4475")
 }
 
 fn load(file: &str) -> Vec<u8> {

@@ -18,7 +18,7 @@ Content-Length: 0\r\n\r\n";
 
 fn rfc4475(file: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/rfc4475")
+        .join("../../testdata/rfc4475")
         .join(file);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
