@@ -68,7 +68,7 @@ fn run_copy(cfg: &Path, script: &str) -> Proxy {
 
 #[test]
 fn stateless_example_answers_as_documented() {
-    if !compiled_in(&["sl", "maxfwd"]) {
+    if !compiled_in(&["sl", "maxfwd", "pv", "sanity", "xlog"]) {
         return;
     }
     let cfg = examples().join("stateless/kamailio.cfg");
@@ -89,6 +89,12 @@ fn stateless_example_answers_as_documented() {
     let mf0 = request("OPTIONS", "UDP", &me, "x2").replace("Max-Forwards: 70", "Max-Forwards: 0");
     let reply = udp_exchange(&sock, proxy.addr(), mf0.as_bytes(), wait);
     assert!(reply.unwrap_or_default().starts_with("SIP/2.0 483 "));
+    let insane = request("OPTIONS", "UDP", &me, "x3").replace("CSeq: 1 OPTIONS", "CSeq: 1 BYE");
+    let reply = udp_exchange(&sock, proxy.addr(), insane.as_bytes(), wait).unwrap_or_default();
+    assert!(
+        reply.starts_with("SIP/2.0 400 CSeq method does not match request method\r\n"),
+        "{reply}"
+    );
     proxy.assert_alive();
 }
 
