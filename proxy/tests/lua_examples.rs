@@ -100,7 +100,7 @@ fn stateless_example_answers_as_documented() {
 
 #[test]
 fn main_example_relays_to_its_next_hop_and_back() {
-    if !compiled_in(&["sl", "maxfwd"]) {
+    if !compiled_in(&["sl", "maxfwd", "sanity", "siputils", "corex", "xlog", "pv"]) {
         return;
     }
     let cfg = examples().join("kamailio.cfg");
