@@ -1,24 +1,86 @@
 -- Routing for examples/kamailio.cfg, in Lua through Kamailio's KEMI API.
 --
--- Each ksr_* function stands in for a routing block of a native
--- kamailio.cfg. Modules the proxy may not have (tm) are feature-tested:
--- KSR.<module> only exists when the config loads that module.
+-- It follows Kamailio's basic KEMI Lua example: initial checks (hops,
+-- sanity), keepalive OPTIONS to this proxy answered, and every other
+-- request relayed to a fixed next hop. Each ksr_* function stands in for
+-- a routing block of a native kamailio.cfg.
+--
+-- Modules the proxy may not have yet are feature-tested: KSR.<module>
+-- only exists when the config loads that module (see WITH_TM in
+-- kamailio.cfg). tm, rr, registrar and auth are not in kemi-proxy yet:
+--   * without tm, requests are relayed statelessly with KSR.forward() and
+--     replies come back through ksr_reply_route;
+--   * without rr, no Record-Route is added, so in-dialog requests follow
+--     the same path as initial ones (to the next hop);
+--   * registrar and auth (user location, digest) are not used here.
+-- The script runs unchanged under Kamailio 5.6 with the same config.
 
--- Where requests go: the next hop for everything this proxy receives.
+-- Where requests go: the next hop for everything this proxy relays.
 local NEXT_HOP = "sip:127.0.0.1:5080"
 
 -- request_route {}
 function ksr_request_route()
-    KSR.info("request " .. (KSR.tm and "(stateful)" or "(stateless)") .. "\n")
+    KSR.info("===== request - from kamailio lua script\n")
+    ksr_route_reqinit()
 
-    if KSR.maxfwd.process_maxfwd(10) < 0 then
-        KSR.sl.send_reply(483, "Too Many Hops")
-        return
+    -- Keepalive OPTIONS for this proxy itself (no user in the R-URI).
+    if KSR.is_OPTIONS() and KSR.is_myself_ruri()
+            and KSR.corex.has_ruri_user() < 0 then
+        KSR.sl.send_reply(200, "Keepalive")
+        KSR.x.exit()
+    end
+
+    -- CANCEL: with tm, only for a transaction we know; stateless, it goes
+    -- the way the INVITE went.
+    if KSR.is_CANCEL() and KSR.tm then
+        if KSR.tm.t_check_trans() > 0 then
+            ksr_route_relay()
+        end
+        KSR.x.exit()
+    end
+
+    -- Requests within a dialog (To tag): with rr, they follow the
+    -- Record-Route set; without it they are relayed like the rest.
+    if KSR.siputils.has_totag() > 0 and KSR.rr then
+        if KSR.rr.loose_route() > 0 then
+            ksr_route_relay()
+            KSR.x.exit()
+        end
+    end
+
+    -- Dialog-initiating requests: remember the path when rr is there.
+    if KSR.rr and KSR.is_method_in("IS") then
+        KSR.rr.record_route()
     end
 
     -- The destination URI overrides the Request-URI for this hop only.
-    KSR.setdsturi(NEXT_HOP)
+    KSR.pv.sets("$du", NEXT_HOP)
+    ksr_route_relay()
+end
 
+-- Per-request initial checks.
+function ksr_route_reqinit()
+    -- Loops and misrouted requests run out of hops.
+    if KSR.maxfwd.process_maxfwd(10) < 0 then
+        KSR.sl.send_reply(483, "Too Many Hops")
+        KSR.x.exit()
+    end
+
+    -- Malformed requests get the sanity module's error reply (400...).
+    if KSR.sanity.sanity_check(1511, 7) < 0 then
+        KSR.xlog.xerr("malformed SIP request from $si:$sp\n")
+        KSR.x.exit()
+    end
+
+    -- Who is asking, for the log.
+    if KSR.hdr.is_present("User-Agent") > 0 then
+        KSR.xlog.xinfo("$rm from $si:$sp by " .. KSR.pv.gete("$ua") .. "\n")
+    end
+end
+
+-- Sends the request to $du (or the R-URI): through tm when loaded,
+-- statelessly otherwise.
+function ksr_route_relay()
     if KSR.tm then
         -- Stateful: the callbacks below run for this transaction.
         KSR.tm.t_on_branch("ksr_branch_route_one")
@@ -27,37 +89,37 @@ function ksr_request_route()
         if KSR.tm.t_relay() < 0 then
             KSR.sl.send_reply(500, "Server error")
         end
-        return
+        KSR.x.exit()
     end
 
-    -- Stateless: forward as is; replies come back through ksr_reply_route
-    -- and are relayed by the proxy. An ACK cannot be answered, so a
-    -- failure is only logged for it.
+    -- Stateless: forward as is. An ACK cannot be answered, so a failure is
+    -- only logged for it.
     if KSR.forward() < 0 then
-        if KSR.is_method("ACK") then
-            KSR.err("cannot forward an ACK to " .. NEXT_HOP .. "\n")
+        if KSR.is_ACK() then
+            KSR.err("cannot forward an ACK to " .. KSR.pv.get("$du") .. "\n")
         else
             KSR.sl.send_reply(500, "Server error")
         end
     end
+    KSR.x.exit()
 end
 
 -- reply_route {}: every reply received, before it is relayed.
 function ksr_reply_route()
-    KSR.info("reply\n")
+    KSR.info("===== response - from kamailio lua script\n")
 end
 
 -- branch_route: each branch of a stateful relay, before it is sent.
 function ksr_branch_route_one()
-    KSR.info("branch route\n")
+    KSR.info("===== branch route - from kamailio lua script\n")
 end
 
 -- onreply_route: replies of the transaction.
 function ksr_onreply_route_one()
-    KSR.info("onreply route\n")
+    KSR.info("===== onreply route - from kamailio lua script\n")
 end
 
 -- failure_route: the transaction ended with a negative reply.
 function ksr_failure_route_one()
-    KSR.info("failure route\n")
+    KSR.info("===== failure route - from kamailio lua script\n")
 end

@@ -9,6 +9,12 @@ function ksr_request_route()
         return
     end
 
+    -- Malformed requests get the sanity module's error reply (400...).
+    if KSR.sanity.sanity_check(1511, 7) < 0 then
+        KSR.xlog.xerr("malformed SIP request from $si:$sp\n")
+        KSR.x.exit()
+    end
+
     -- An ACK is never answered (it acknowledges a final reply we sent).
     if KSR.is_method("ACK") then
         KSR.x.exit()

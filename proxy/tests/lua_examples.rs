@@ -68,7 +68,7 @@ fn run_copy(cfg: &Path, script: &str) -> Proxy {
 
 #[test]
 fn stateless_example_answers_as_documented() {
-    if !compiled_in(&["sl", "maxfwd"]) {
+    if !compiled_in(&["sl", "maxfwd", "pv", "sanity", "xlog"]) {
         return;
     }
     let cfg = examples().join("stateless/kamailio.cfg");
@@ -89,12 +89,18 @@ fn stateless_example_answers_as_documented() {
     let mf0 = request("OPTIONS", "UDP", &me, "x2").replace("Max-Forwards: 70", "Max-Forwards: 0");
     let reply = udp_exchange(&sock, proxy.addr(), mf0.as_bytes(), wait);
     assert!(reply.unwrap_or_default().starts_with("SIP/2.0 483 "));
+    let insane = request("OPTIONS", "UDP", &me, "x3").replace("CSeq: 1 OPTIONS", "CSeq: 1 BYE");
+    let reply = udp_exchange(&sock, proxy.addr(), insane.as_bytes(), wait).unwrap_or_default();
+    assert!(
+        reply.starts_with("SIP/2.0 400 CSeq method does not match request method\r\n"),
+        "{reply}"
+    );
     proxy.assert_alive();
 }
 
 #[test]
 fn main_example_relays_to_its_next_hop_and_back() {
-    if !compiled_in(&["sl", "maxfwd"]) {
+    if !compiled_in(&["sl", "maxfwd", "sanity", "siputils", "corex", "xlog", "pv"]) {
         return;
     }
     let cfg = examples().join("kamailio.cfg");
@@ -150,5 +156,90 @@ fn main_example_relays_to_its_next_hop_and_back() {
     let back = String::from_utf8_lossy(&buf[..n]);
     assert!(back.starts_with("SIP/2.0 200 OK"), "{back}");
     assert_eq!(back.matches("Via:").count(), 1, "{back}");
+    proxy.assert_alive();
+}
+
+/// A request to the running main example: `edit` changes the default
+/// OPTIONS; the reply, if any.
+fn ask(proxy: &Proxy, call_id: &str, edit: impl Fn(String) -> String) -> String {
+    let sock = udp_socket(proxy.addr());
+    let me = sock.local_addr().unwrap().to_string();
+    let req = edit(request("OPTIONS", "UDP", &me, call_id));
+    udp_exchange(&sock, proxy.addr(), req.as_bytes(), Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no reply to {call_id}; log:\n{}", proxy.log()))
+}
+
+#[test]
+fn main_example_answers_its_initial_checks() {
+    if !compiled_in(&["sl", "maxfwd", "sanity", "siputils", "corex", "xlog", "pv"]) {
+        return;
+    }
+    let cfg = examples().join("kamailio.cfg");
+    check(&cfg);
+    let script = std::fs::read_to_string(examples().join("kamailio.lua")).unwrap();
+    let mut proxy = run_copy(&cfg, &script);
+    let port = proxy.port;
+    // Keepalive OPTIONS to the proxy itself (no user): answered, which
+    // also tells the proxy is up.
+    let keepalive = move |r: String| {
+        r.replace(
+            "OPTIONS sip:proxy@127.0.0.1 ",
+            &format!("OPTIONS sip:127.0.0.1:{port} "),
+        )
+        .replace(
+            "Max-Forwards: 70\r\n",
+            "Max-Forwards: 70\r\nUser-Agent: lua-examples-test\r\n",
+        )
+    };
+    let start = std::time::Instant::now();
+    let sock = udp_socket(proxy.addr());
+    let me = sock.local_addr().unwrap().to_string();
+    let ready = loop {
+        let req = keepalive(request("OPTIONS", "UDP", &me, "keepalive"));
+        if let Some(r) = udp_exchange(
+            &sock,
+            proxy.addr(),
+            req.as_bytes(),
+            Duration::from_millis(200),
+        ) {
+            break r;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "never answered:\n{}",
+            proxy.log()
+        );
+    };
+    assert!(ready.starts_with("SIP/2.0 200 Keepalive\r\n"), "{ready}");
+    // Out of hops: 483.
+    let reply = ask(&proxy, "hops", |r| {
+        r.replace("Max-Forwards: 70", "Max-Forwards: 0")
+    });
+    assert!(
+        reply.starts_with("SIP/2.0 483 Too Many Hops\r\n"),
+        "{reply}"
+    );
+    // Malformed (CSeq method is not the request's): sanity's 400.
+    let reply = ask(&proxy, "insane", |r| {
+        r.replace("CSeq: 1 OPTIONS", "CSeq: 1 INVITE")
+    });
+    assert!(
+        reply.starts_with("SIP/2.0 400 CSeq method does not match request method\r\n"),
+        "{reply}"
+    );
+    // The logging: KSR.info for every request, xlog with pseudo-variables.
+    let start = std::time::Instant::now();
+    loop {
+        let log = proxy.log();
+        if log.contains("===== request - from kamailio lua script")
+            && log.contains("OPTIONS from 127.0.0.1:")
+            && log.contains("by lua-examples-test")
+            && log.contains("malformed SIP request from 127.0.0.1:")
+        {
+            break;
+        }
+        assert!(start.elapsed() < DEADLINE, "log lines missing:\n{log}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     proxy.assert_alive();
 }

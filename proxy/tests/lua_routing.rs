@@ -123,12 +123,17 @@ fn script_error_is_logged_once_counted_and_the_worker_goes_on() {
     let mut proxy = start_lua(STATELESS);
     let sock = udp_socket(proxy.addr());
     let me = sock.local_addr().unwrap().to_string();
-    let info = request("INFO", "UDP", &me, "crash-call-1");
+    // The crash is asked for by a header, so requests of any method
+    // without it (INFO included) are routed normally.
+    let crash = request("OPTIONS", "UDP", &me, "crash-call-1").replace(
+        "Max-Forwards: 70\r\n",
+        "Max-Forwards: 70\r\nX-Crash: yes\r\n",
+    );
     assert_eq!(
         udp_exchange(
             &sock,
             proxy.addr(),
-            info.as_bytes(),
+            crash.as_bytes(),
             Duration::from_millis(500)
         ),
         None,
@@ -140,6 +145,10 @@ fn script_error_is_logged_once_counted_and_the_worker_goes_on() {
             .expect("no reply after a script error");
         assert!(reply.starts_with("SIP/2.0 200 OK\r\n"), "{reply}");
     }
+    let info = request("INFO", "UDP", &me, "plain-info-1");
+    let reply = udp_exchange(&sock, proxy.addr(), info.as_bytes(), Duration::from_secs(5))
+        .expect("no reply to a plain INFO");
+    assert!(reply.starts_with("SIP/2.0 404 Not Found\r\n"), "{reply}");
     assert!(proxy.terminate().success());
     let log = proxy.log();
     assert_eq!(
@@ -151,7 +160,7 @@ fn script_error_is_logged_once_counted_and_the_worker_goes_on() {
         .lines()
         .find(|l| l.contains("crash requested by the test"))
         .unwrap();
-    assert!(line.contains("INFO"), "{line}");
+    assert!(line.contains("OPTIONS"), "{line}");
     assert!(line.contains("crash-call-1"), "{line}");
     assert!(
         log.contains("stack traceback"),

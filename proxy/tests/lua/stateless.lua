@@ -1,6 +1,7 @@
 -- Test routing script for tests/lua_*.rs: answers everything statelessly.
 --   OPTIONS  -> 200 OK
---   INFO     -> a Lua error (to test how script errors are handled)
+--   any request with an X-Crash header -> a Lua error (to test how
+--            script errors are handled)
 --   ACK      -> absorbed
 --   others   -> 404 Not Found
 --   Max-Forwards exhausted -> 483
@@ -13,7 +14,7 @@ function ksr_request_route()
     if KSR.is_method("ACK") then
         KSR.x.exit()
     end
-    if KSR.is_method("INFO") then
+    if KSR.hdr.is_present("X-Crash") > 0 then
         error("crash requested by the test")
     end
     if KSR.is_method("OPTIONS") then
