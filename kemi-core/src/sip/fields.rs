@@ -4,7 +4,7 @@
 use super::error::ParseError;
 use super::method::Method;
 use super::params::{parse_header_params, Params};
-use super::scan::{is_lws, is_token, parse_decimal, skip_lws, token_end, trim_lws};
+use super::scan::{is_token, parse_decimal, skip_lws, token_end, trim_lws};
 
 /// Largest CSeq number (RFC 3261 8.1.1.5: less than 2**31).
 pub const MAX_CSEQ: u32 = (1 << 31) - 1;
@@ -199,11 +199,6 @@ pub fn check_date(s: &str) -> Result<(), ParseError> {
 /// True if `s` (a method from a request line) is a token.
 pub(crate) fn is_method_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&b| is_token(b))
-}
-
-/// True if `s` contains LWS.
-pub(crate) fn has_lws(s: &str) -> bool {
-    s.bytes().any(is_lws)
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 use bytes::Bytes;
 use memchr::{memchr, memrchr};
 
+use super::scan::find_lf;
+
 use super::edit::Edit;
 use super::error::ParseError;
 use super::fields::{
-    check_date, has_lws, is_method_token, parse_call_id, parse_content_length, parse_expires,
+    check_date, is_method_token, parse_call_id, parse_content_length, parse_expires,
     parse_max_forwards, CSeq, MediaType,
 };
 use super::header::{Header, HeaderName};
@@ -120,7 +122,7 @@ impl Message {
 
         // First line.
         let is_response = b.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"));
-        let nl = memchr(b'\n', b).ok_or(if is_response {
+        let nl = find_lf(b, 0).ok_or(if is_response {
             ParseError::BadStatusLine("not terminated by CRLF")
         } else {
             ParseError::BadRequestLine("not terminated by CRLF")
@@ -560,7 +562,7 @@ pub(crate) struct HeaderIndex {
     pub has_empty_line: bool,
 }
 
-/// Indexes the header fields starting at `pos`: one pass, a `memchr` per
+/// Indexes the header fields starting at `pos`: one pass, a line-end search per
 /// line, the name classified, the value's range LWS-trimmed.
 pub(crate) fn index_headers(b: &[u8], mut pos: usize) -> Result<HeaderIndex, ParseError> {
     let mut headers = Vec::with_capacity(24);
@@ -612,10 +614,9 @@ pub(crate) fn index_headers(b: &[u8], mut pos: usize) -> Result<HeaderIndex, Par
         // The field ends at the first line end not followed by SP/HT.
         let mut search = colon + 1;
         let (value_stop, next) = loop {
-            match b.get(search..).and_then(|r| memchr(b'\n', r)) {
+            match find_lf(b, search) {
                 None => break (b.len(), b.len()),
-                Some(off) => {
-                    let nl = search + off;
+                Some(nl) => {
                     line_no += 1;
                     if matches!(b.get(nl + 1), Some(b' ' | b'\t')) {
                         search = nl + 1;
@@ -709,37 +710,37 @@ fn parse_request_line(line: &[u8]) -> Result<(StartLine, Span), ParseError> {
     if uri.last() == Some(&b' ') {
         return Err(bad("multiple spaces before the SIP version"));
     }
-    if uri.iter().any(|&c| c == b' ' || c == b'\t') {
-        return Err(bad("white space inside the Request-URI"));
+    // One pass over the Request-URI: white space, scheme colon, first '@'
+    // and last '?'.
+    let (mut colon, mut at, mut last_q) = (None, None, None);
+    for (i, &c) in uri.iter().enumerate() {
+        match c {
+            b' ' | b'\t' => return Err(bad("white space inside the Request-URI")),
+            b':' if colon.is_none() => colon = Some(i),
+            b'@' if at.is_none() => at = Some(i),
+            b'?' => last_q = Some(i),
+            _ => {}
+        }
     }
     let version = line.get(sp2 + 1..).unwrap_or_default();
     check_version(version, bad("missing SIP version"))?;
     if uri.first() == Some(&b'<') {
         return Err(bad("Request-URI enclosed in <>"));
     }
-    let uri_s = std::str::from_utf8(uri).map_err(|_| bad("Request-URI is not UTF-8"))?;
-    let colon = uri_s.find(':').ok_or(bad("Request-URI has no scheme"))?;
-    let scheme = uri_s.get(..colon).unwrap_or_default();
-    let scheme_ok = scheme
-        .bytes()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
+    let colon = colon.ok_or(bad("Request-URI has no scheme"))?;
+    let scheme = uri.get(..colon).unwrap_or_default();
+    let scheme_ok = scheme.first().is_some_and(|c| c.is_ascii_alphabetic())
         && scheme
-            .bytes()
+            .iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
-    if !scheme_ok || has_lws(scheme) {
+    if !scheme_ok {
         return Err(bad("Request-URI has no scheme"));
     }
-    if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
-        // RFC 3261 19.1.1: headers are not allowed in a Request-URI. The
-        // user part may hold a '?', so look after the '@' only.
-        let rest = uri_s.get(colon + 1..).unwrap_or_default();
-        let host_part = rest
-            .find('@')
-            .map_or(rest, |a| rest.get(a + 1..).unwrap_or_default());
-        if host_part.contains('?') {
-            return Err(bad("Request-URI must not contain headers"));
-        }
+    // RFC 3261 19.1.1: headers are not allowed in a SIP Request-URI. The
+    // user part may hold a '?', so only one after the '@' counts.
+    let sip = scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips");
+    if sip && last_q > Some(at.unwrap_or(colon)) {
+        return Err(bad("Request-URI must not contain headers"));
     }
     Ok((
         StartLine::Request {

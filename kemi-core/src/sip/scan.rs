@@ -28,6 +28,35 @@ pub fn is_token(b: u8) -> bool {
     TOKEN[usize::from(b)]
 }
 
+/// Position of the first LF at or after `from`. Header lines are short
+/// (tens of bytes), where a word-at-a-time scan beats a SIMD `memchr` call.
+#[inline]
+pub fn find_lf(b: &[u8], from: usize) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const LF: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let hay = b.get(from..)?;
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = from;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let x = u64::from_le_bytes(word) ^ LF;
+        // A zero byte of x is an LF; the lowest flagged byte is exact.
+        let found = x.wrapping_sub(LO) & !x & HI;
+        if found != 0 {
+            return Some(base + (found.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == b'\n')
+        .map(|p| base + p)
+}
+
 /// Linear white space, folding included.
 #[inline]
 pub fn is_lws(b: u8) -> bool {
@@ -192,6 +221,22 @@ mod tests {
             split_commas(r#""unterminated, x"#),
             vec![r#""unterminated, x"#]
         );
+    }
+
+    #[test]
+    fn line_feeds() {
+        let s = b"0123456789abcdef\nxyz\n";
+        assert_eq!(find_lf(s, 0), Some(16));
+        assert_eq!(find_lf(s, 17), Some(20));
+        assert_eq!(find_lf(s, 21), None);
+        assert_eq!(find_lf(s, 99), None);
+        for n in 0..40 {
+            let mut v = vec![b'\x8a'; n];
+            v.push(b'\n');
+            v.extend_from_slice(b"\n\x0b");
+            assert_eq!(find_lf(&v, 0), Some(n), "{n}");
+            assert_eq!(find_lf(&v, n + 1), Some(n + 1));
+        }
     }
 
     #[test]
