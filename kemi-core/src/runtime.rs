@@ -41,8 +41,10 @@ impl Runtime {
     /// A runtime with the default config and a transport that only records
     /// what it is asked to send (tests, tools).
     pub fn new(debug: i32) -> Self {
-        let mut config = Config::default();
-        config.debug = debug;
+        let config = Config {
+            debug,
+            ..Config::default()
+        };
         Runtime::with_config(config, Arc::new(Capture::default()))
     }
 
