@@ -298,24 +298,35 @@ pub mod convert {
 
     /// Converts argument `i` to an `i64`, or explains why it cannot be.
     pub fn long(args: &[Arg<'_>], i: usize) -> Result<i64, ArgError> {
-        to_long(&args[i]).ok_or_else(|| kind_error(i, ParamKind::Long, describe(&args[i])))
+        let arg = nth(args, i)?;
+        to_long(arg).ok_or_else(|| kind_error(i, ParamKind::Long, describe(arg)))
     }
 
     /// Converts argument `i` to an `i32`, or explains why it cannot be.
     pub fn int(args: &[Arg<'_>], i: usize) -> Result<i32, ArgError> {
-        to_long(&args[i])
+        let arg = nth(args, i)?;
+        to_long(arg)
             .and_then(|n| i32::try_from(n).ok())
-            .ok_or_else(|| kind_error(i, ParamKind::Int, describe(&args[i])))
+            .ok_or_else(|| kind_error(i, ParamKind::Int, describe(arg)))
     }
 
     /// Converts argument `i` to a string, borrowing when it can.
     pub fn str<'a>(args: &[Arg<'a>], i: usize) -> Result<Cow<'a, str>, ArgError> {
-        match args[i] {
+        match *nth(args, i)? {
             Arg::Str(bytes) => Ok(String::from_utf8_lossy(bytes)),
             Arg::Int(n) => Ok(Cow::Owned(n.to_string())),
             Arg::Float(x) => Ok(Cow::Owned(format_float(x))),
             ref other => Err(kind_error(i, ParamKind::Str, describe(other))),
         }
+    }
+
+    /// Argument `i`; thunks check the count first, so a missing one is
+    /// only reported, never indexed past.
+    fn nth<'s, 'a>(args: &'s [Arg<'a>], i: usize) -> Result<&'s Arg<'a>, ArgError> {
+        args.get(i).ok_or(ArgError::Count {
+            expected: i + 1,
+            got: args.len(),
+        })
     }
 
     fn to_long(arg: &Arg<'_>) -> Option<i64> {
@@ -394,6 +405,24 @@ mod tests {
                 index: 0,
                 expected: ParamKind::Str,
                 got: "nil".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_missing_argument_is_an_error_not_a_panic() {
+        assert_eq!(
+            int(&[], 0),
+            Err(ArgError::Count {
+                expected: 1,
+                got: 0
+            })
+        );
+        assert_eq!(
+            str(&[Arg::Int(1)], 1),
+            Err(ArgError::Count {
+                expected: 2,
+                got: 1
             })
         );
     }
