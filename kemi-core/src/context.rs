@@ -159,6 +159,10 @@ pub struct Context {
     pub via_options: ViaOptions,
     /// Header lines to send with `error_reply` (420's `Unsupported`).
     pub error_reply_headers: String,
+    /// Replies sent to the message's sender through [`Context::reply`] /
+    /// [`Context::reply_to`] (`KSR.sl.send_reply`...), for the caller's
+    /// statistics.
+    pub replies_sent: u64,
 }
 
 impl Context {
@@ -192,6 +196,7 @@ impl Context {
             send_socket: None,
             via_options: ViaOptions::default(),
             error_reply_headers: String::new(),
+            replies_sent: 0,
         }
     }
 
@@ -218,11 +223,21 @@ impl Context {
     }
 
     /// Sends `bytes` back to the sender of the message, from the socket it
-    /// arrived on.
-    pub fn reply(&self, bytes: &[u8]) -> std::io::Result<()> {
+    /// arrived on, and counts it in [`Context::replies_sent`].
+    pub fn reply(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let src = self.recv.src;
+        self.reply_to(src, bytes)
+    }
+
+    /// Sends a reply to `dst` (the sender's address, or the Via port for
+    /// UDP without rport) from the socket the message arrived on, and
+    /// counts it in [`Context::replies_sent`].
+    pub fn reply_to(&mut self, dst: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
         self.runtime
             .transport()
-            .send(self.recv.proto, Some(self.recv.local), self.recv.src, bytes)
+            .send(self.recv.proto, Some(self.recv.local), dst, bytes)?;
+        self.replies_sent += 1;
+        Ok(())
     }
 
     /// The process-wide state this message is routed under.

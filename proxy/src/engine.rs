@@ -8,6 +8,7 @@
 //! (`KSR.sl.send_reply` sends through the runtime's transport).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use kemi_core::context::RouteKind;
@@ -181,6 +182,11 @@ impl Router for LuaRouter {
         }
         if !request && !ctx.drop {
             forward_reply(&mut ctx, out.stats());
+        }
+        if ctx.replies_sent > 0 {
+            out.stats()
+                .replied
+                .fetch_add(ctx.replies_sent, Ordering::Relaxed);
         }
     }
 }
