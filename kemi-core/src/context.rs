@@ -163,6 +163,40 @@ pub struct Context {
     /// [`Context::reply_to`] (`KSR.sl.send_reply`...), for the caller's
     /// statistics.
     pub replies_sent: u64,
+    /// Set by the caller before routing when sends must wait for the onsend
+    /// route: [`crate::forward::forward`] then records the request in
+    /// [`Context::outgoing`] instead of sending it. Off by default: without
+    /// it, forwarding sends at once.
+    pub defer_sends: bool,
+    /// Requests forwarded while [`Context::defer_sends`] was set, in order,
+    /// for the caller to pass through the onsend route and send.
+    pub outgoing: Vec<Outgoing>,
+}
+
+/// A message built and ready to leave, recorded instead of sent while
+/// sends are deferred (see [`Context::defer_sends`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    pub proto: Proto,
+    /// The local socket to send from.
+    pub from: Option<SocketAddr>,
+    pub dst: SocketAddr,
+    pub bytes: Vec<u8>,
+    /// The URI it was forwarded to (explicit, `$du` or the R-URI).
+    pub target: String,
+    /// `$du` when it was forwarded.
+    pub dst_uri: Option<String>,
+    /// The new R-URI (`$ru` if rewritten) when it was forwarded.
+    pub new_uri: Option<String>,
+}
+
+impl Outgoing {
+    /// Sends it through the runtime's transport.
+    pub fn send(&self, runtime: &Runtime) -> std::io::Result<()> {
+        runtime
+            .transport()
+            .send(self.proto, self.from, self.dst, &self.bytes)
+    }
 }
 
 impl Context {
@@ -197,6 +231,8 @@ impl Context {
             via_options: ViaOptions::default(),
             error_reply_headers: String::new(),
             replies_sent: 0,
+            defer_sends: false,
+            outgoing: Vec::new(),
         }
     }
 

@@ -170,6 +170,11 @@ impl Router for LuaRouter {
         // Script flags live for one callback (Kamailio's core resets them
         // per route); the context is fresh, this states it.
         ctx.sflags = 0;
+        let has_onsend = self.engine.has_onsend_route();
+        // The Lua state cannot be re-entered from inside a KSR call, so
+        // with an onsend route the requests the script forwards are
+        // recorded and sent after the request callback returns.
+        ctx.defer_sends = request && has_onsend;
         let result = if request {
             ctx.route = RouteKind::Request;
             self.engine.request_route(&mut ctx)
@@ -180,8 +185,14 @@ impl Router for LuaRouter {
         if let Err(e) = result {
             self.script_error(&ctx, &e, out.stats());
         }
+        if !ctx.outgoing.is_empty() {
+            self.send_outgoing(&mut ctx, out.stats());
+        }
         if !request && !ctx.drop {
-            forward_reply(&mut ctx, out.stats());
+            let onsend_reply = has_onsend && self.runtime.config().onsend_route_reply;
+            if !onsend_reply || self.onsend(&mut ctx, out.stats()) {
+                forward_reply(&mut ctx, out.stats());
+            }
         }
         if ctx.replies_sent > 0 {
             out.stats()
@@ -192,6 +203,49 @@ impl Router for LuaRouter {
 }
 
 impl LuaRouter {
+    /// Runs the onsend route for each request the script forwarded while
+    /// sends were deferred, with `$du` and `$ru` as they were when it was
+    /// forwarded, and sends those the route did not drop.
+    fn send_outgoing(&mut self, ctx: &mut Context, stats: &WorkerStats) {
+        let outgoing = std::mem::take(&mut ctx.outgoing);
+        // A forward from inside the onsend route is sent at once.
+        ctx.defer_sends = false;
+        let (dst_uri, new_uri) = (ctx.dst_uri.take(), ctx.new_uri.take());
+        for out in outgoing {
+            ctx.dst_uri = out.dst_uri.clone();
+            ctx.new_uri = out.new_uri.clone();
+            if !self.onsend(ctx, stats) {
+                tracing::debug!(dst = %out.dst, "request dropped in the onsend route");
+                continue;
+            }
+            if let Err(e) = out.send(&self.runtime) {
+                tracing::warn!(
+                    worker = %self.worker,
+                    "forwarding to {} {}: {e}", out.proto, out.dst
+                );
+            }
+        }
+        ctx.dst_uri = dst_uri;
+        ctx.new_uri = new_uri;
+        ctx.route = RouteKind::Request;
+        ctx.drop = false;
+    }
+
+    /// Runs the onsend route on the message in `ctx`; false when the route
+    /// dropped it (`KSR.set_drop()`, `KSR.x.drop()`). A script error does
+    /// not drop the message, as Kamailio's engines always return 1.
+    fn onsend(&mut self, ctx: &mut Context, stats: &WorkerStats) -> bool {
+        ctx.route = RouteKind::OnSend;
+        ctx.drop = false;
+        ctx.sflags = 0;
+        if let Err(e) = self.engine.onsend_route(ctx) {
+            self.script_error(ctx, &e, stats);
+        }
+        let send = !ctx.drop;
+        ctx.drop = false;
+        send
+    }
+
     /// Logs a failed callback once, with what identifies the message, and
     /// counts it.
     fn script_error(&self, ctx: &Context, e: &ScriptError, stats: &WorkerStats) {
