@@ -8,7 +8,7 @@
 //! (`KSR.sl.send_reply` sends through the runtime's transport).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use kemi_core::context::RouteKind;
@@ -44,6 +44,9 @@ struct LuaSetup {
     runtime: Arc<Runtime>,
     /// `None` when `modparam("app_lua", "reload", 0)` turns reloads off.
     reload: Option<Arc<AppLuaReload>>,
+    /// Set by the first worker that built its engine, which runs the
+    /// `core:worker-one-init` event.
+    worker_one_init: AtomicBool,
 }
 
 impl LuaSetup {
@@ -85,6 +88,7 @@ impl LuaSetup {
             callbacks,
             runtime: Arc::clone(runtime),
             reload: reload_on.then(|| runtime.state::<AppLuaReload>()),
+            worker_one_init: AtomicBool::new(false),
         })
     }
 
@@ -120,7 +124,17 @@ fn lua_factory(runtime: &Arc<Runtime>) -> Result<RouterFactory, String> {
     Ok(RouterFactory {
         threading: Threading::PerWorker,
         make: Arc::new(move |id: &WorkerId| {
-            let engine = setup.engine()?;
+            let mut engine = setup.engine()?;
+            if setup.callbacks.event.is_some()
+                && !setup.worker_one_init.swap(true, Ordering::AcqRel)
+            {
+                worker_event(
+                    &mut engine,
+                    &setup.runtime,
+                    &id.name,
+                    "core:worker-one-init",
+                );
+            }
             Ok(Box::new(LuaRouter {
                 engine,
                 runtime: Arc::clone(&setup.runtime),
@@ -262,6 +276,20 @@ impl LuaRouter {
             src = %ctx.recv.src,
             "script error routing {what} (Call-ID {call_id}): {e}"
         );
+    }
+}
+
+/// Runs the core event callback (`kemi.event_route_callback`) with the
+/// event's name, on a context with no real message, as Kamailio runs
+/// `event_route[core:worker-one-init]` in the first worker. Errors are
+/// logged; the worker starts anyway.
+fn worker_event(engine: &mut LuaEngine, runtime: &Arc<Runtime>, worker: &str, event: &str) {
+    let mut ctx = Context::new(Arc::clone(runtime));
+    ctx.route = RouteKind::Event;
+    ctx.sflags = 0;
+    match engine.event_route(&mut ctx, event) {
+        Ok(outcome) => tracing::debug!(worker, "event {event}: {outcome:?}"),
+        Err(e) => tracing::error!(worker, "script error in event {event}: {e}"),
     }
 }
 

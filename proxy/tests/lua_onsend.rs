@@ -1,6 +1,7 @@
 //! The real binary with a Lua script's onsend route (`ksr_onsend_route`):
 //! requests the script forwards pass through it before they leave, and
-//! a drop there keeps them from being sent.
+//! a drop there keeps them from being sent; the core event callback
+//! (`kemi.event_route_callback`) runs `core:worker-one-init` once.
 
 mod common;
 
@@ -234,4 +235,28 @@ fn onsend_route_for_replies_only_with_onsend_route_reply() {
         "{relayed}"
     );
     proxy.assert_alive();
+}
+
+#[test]
+fn worker_one_init_event_runs_once_with_its_name() {
+    let script = "function ksr_request_route()\n\
+                  \x20   ksr_ready()\n\
+                  end\n\
+                  function ksr_event(evname)\n\
+                  \x20   KSR.info(\"event callback ran: \" .. evname .. \"\\n\")\n\
+                  end\n";
+    let Some(mut proxy) = start(script, "kemi.event_route_callback=\"ksr_event\"", 2) else {
+        return;
+    };
+    // Every worker built its engine before the proxy answered.
+    assert!(proxy.terminate().success());
+    let log = proxy.log();
+    assert!(log.contains("serving with 2 workers"), "{log}");
+    assert_eq!(
+        log.matches("event callback ran: core:worker-one-init\n")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(log.matches("event callback ran").count(), 1, "{log}");
 }
