@@ -159,6 +159,44 @@ pub struct Context {
     pub via_options: ViaOptions,
     /// Header lines to send with `error_reply` (420's `Unsupported`).
     pub error_reply_headers: String,
+    /// Replies sent to the message's sender through [`Context::reply`] /
+    /// [`Context::reply_to`] (`KSR.sl.send_reply`...), for the caller's
+    /// statistics.
+    pub replies_sent: u64,
+    /// Set by the caller before routing when sends must wait for the onsend
+    /// route: [`crate::forward::forward`] then records the request in
+    /// [`Context::outgoing`] instead of sending it. Off by default: without
+    /// it, forwarding sends at once.
+    pub defer_sends: bool,
+    /// Requests forwarded while [`Context::defer_sends`] was set, in order,
+    /// for the caller to pass through the onsend route and send.
+    pub outgoing: Vec<Outgoing>,
+}
+
+/// A message built and ready to leave, recorded instead of sent while
+/// sends are deferred (see [`Context::defer_sends`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    pub proto: Proto,
+    /// The local socket to send from.
+    pub from: Option<SocketAddr>,
+    pub dst: SocketAddr,
+    pub bytes: Vec<u8>,
+    /// The URI it was forwarded to (explicit, `$du` or the R-URI).
+    pub target: String,
+    /// `$du` when it was forwarded.
+    pub dst_uri: Option<String>,
+    /// The new R-URI (`$ru` if rewritten) when it was forwarded.
+    pub new_uri: Option<String>,
+}
+
+impl Outgoing {
+    /// Sends it through the runtime's transport.
+    pub fn send(&self, runtime: &Runtime) -> std::io::Result<()> {
+        runtime
+            .transport()
+            .send(self.proto, self.from, self.dst, &self.bytes)
+    }
 }
 
 impl Context {
@@ -192,6 +230,9 @@ impl Context {
             send_socket: None,
             via_options: ViaOptions::default(),
             error_reply_headers: String::new(),
+            replies_sent: 0,
+            defer_sends: false,
+            outgoing: Vec::new(),
         }
     }
 
@@ -218,11 +259,21 @@ impl Context {
     }
 
     /// Sends `bytes` back to the sender of the message, from the socket it
-    /// arrived on.
-    pub fn reply(&self, bytes: &[u8]) -> std::io::Result<()> {
+    /// arrived on, and counts it in [`Context::replies_sent`].
+    pub fn reply(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let src = self.recv.src;
+        self.reply_to(src, bytes)
+    }
+
+    /// Sends a reply to `dst` (the sender's address, or the Via port for
+    /// UDP without rport) from the socket the message arrived on, and
+    /// counts it in [`Context::replies_sent`].
+    pub fn reply_to(&mut self, dst: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
         self.runtime
             .transport()
-            .send(self.recv.proto, Some(self.recv.local), self.recv.src, bytes)
+            .send(self.recv.proto, Some(self.recv.local), dst, bytes)?;
+        self.replies_sent += 1;
+        Ok(())
     }
 
     /// The process-wide state this message is routed under.

@@ -10,7 +10,7 @@
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
-use crate::context::Context;
+use crate::context::{Context, Outgoing};
 use crate::myself::{self, Target};
 use crate::net::Proto;
 use crate::sip::{HeaderName, HeaderPos, Message, Scheme, Uri, Via};
@@ -238,6 +238,14 @@ pub fn build_request(
 
 /// Forwards the request statelessly to `uri`, or when `None` (or empty)
 /// to `$du`, else the Request-URI. Returns where it went.
+///
+/// When the context defers sends ([`Context::defer_sends`], set by the
+/// proxy when the script defines an onsend route), the built request is
+/// recorded in [`Context::outgoing`] instead, for the caller to run the
+/// onsend route on and send after the routing callback returns. The one
+/// difference that makes: the result then reflects the next hop's
+/// resolution and the building of the request, not the send (a send
+/// error, or a drop in the onsend route, is not seen by the script).
 pub fn forward(ctx: &mut Context, uri: Option<&str>) -> Result<NextHop, ForwardError> {
     let target = match uri {
         Some(u) if !u.is_empty() => u.to_string(),
@@ -246,9 +254,20 @@ pub fn forward(ctx: &mut Context, uri: Option<&str>) -> Result<NextHop, ForwardE
     let hop = resolve_uri(&target)?;
     let local = local_socket(ctx, &hop);
     let bytes = build_request(ctx, &hop, local)?;
-    ctx.runtime()
-        .transport()
-        .send(hop.proto, Some(local), hop.dst, &bytes)?;
+    let out = Outgoing {
+        proto: hop.proto,
+        from: Some(local),
+        dst: hop.dst,
+        bytes,
+        target,
+        dst_uri: ctx.dst_uri.clone(),
+        new_uri: ctx.new_uri.clone(),
+    };
+    if ctx.defer_sends {
+        ctx.outgoing.push(out);
+    } else {
+        out.send(ctx.runtime())?;
+    }
     Ok(hop)
 }
 
@@ -487,6 +506,30 @@ Content-Length: 0\r\n\r\n";
         let top = out.top_via().unwrap();
         assert_eq!((top.host, top.port), ("proxy.example.com", Some(5099)));
         assert_eq!(top.transport, "TLS");
+    }
+
+    #[test]
+    fn deferred_forward_is_recorded_not_sent() {
+        let (mut ctx, cap) = ctx_for(INVITE);
+        ctx.defer_sends = true;
+        ctx.dst_uri = Some("sip:192.0.2.40:5090".into());
+        let hop = forward(&mut ctx, None).unwrap();
+        assert_eq!(hop.dst, "192.0.2.40:5090".parse().unwrap());
+        forward(&mut ctx, Some("sip:192.0.2.41")).unwrap();
+        assert!(cap.take().is_empty());
+        assert_eq!(ctx.outgoing.len(), 2);
+        let first = &ctx.outgoing[0];
+        assert_eq!(first.target, "sip:192.0.2.40:5090");
+        assert_eq!(first.dst_uri.as_deref(), Some("sip:192.0.2.40:5090"));
+        assert_eq!(first.from, Some("198.51.100.1:5060".parse().unwrap()));
+        assert_eq!(ctx.outgoing[1].dst, "192.0.2.41:5060".parse().unwrap());
+        // Sending it later sends the same bytes.
+        let out = ctx.outgoing.remove(0);
+        out.send(ctx.runtime()).unwrap();
+        let sent = cap.take();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].bytes, out.bytes);
+        assert_eq!(sent[0].dst, out.dst);
     }
 
     #[test]

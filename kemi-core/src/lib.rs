@@ -31,7 +31,7 @@ pub mod runtime;
 pub mod sip;
 pub mod xval;
 
-pub use context::Context;
+pub use context::{Context, Outgoing};
 pub use export::{Arg, ArgError, CallError, Export, ParamKind, Ret, ReturnKind};
 pub use kemi_macros::{kemi_export, kemi_module};
 pub use module::{ModParam, ModParamKind, ModuleDef, Submodule};

@@ -8,6 +8,7 @@
 //! (`KSR.sl.send_reply` sends through the runtime's transport).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use kemi_core::context::RouteKind;
@@ -43,6 +44,9 @@ struct LuaSetup {
     runtime: Arc<Runtime>,
     /// `None` when `modparam("app_lua", "reload", 0)` turns reloads off.
     reload: Option<Arc<AppLuaReload>>,
+    /// Set by the first worker that built its engine, which runs the
+    /// `core:worker-one-init` event.
+    worker_one_init: AtomicBool,
 }
 
 impl LuaSetup {
@@ -84,6 +88,7 @@ impl LuaSetup {
             callbacks,
             runtime: Arc::clone(runtime),
             reload: reload_on.then(|| runtime.state::<AppLuaReload>()),
+            worker_one_init: AtomicBool::new(false),
         })
     }
 
@@ -119,7 +124,17 @@ fn lua_factory(runtime: &Arc<Runtime>) -> Result<RouterFactory, String> {
     Ok(RouterFactory {
         threading: Threading::PerWorker,
         make: Arc::new(move |id: &WorkerId| {
-            let engine = setup.engine()?;
+            let mut engine = setup.engine()?;
+            if setup.callbacks.event.is_some()
+                && !setup.worker_one_init.swap(true, Ordering::AcqRel)
+            {
+                worker_event(
+                    &mut engine,
+                    &setup.runtime,
+                    &id.name,
+                    "core:worker-one-init",
+                );
+            }
             Ok(Box::new(LuaRouter {
                 engine,
                 runtime: Arc::clone(&setup.runtime),
@@ -169,6 +184,11 @@ impl Router for LuaRouter {
         // Script flags live for one callback (Kamailio's core resets them
         // per route); the context is fresh, this states it.
         ctx.sflags = 0;
+        let has_onsend = self.engine.has_onsend_route();
+        // The Lua state cannot be re-entered from inside a KSR call, so
+        // with an onsend route the requests the script forwards are
+        // recorded and sent after the request callback returns.
+        ctx.defer_sends = request && has_onsend;
         let result = if request {
             ctx.route = RouteKind::Request;
             self.engine.request_route(&mut ctx)
@@ -179,13 +199,67 @@ impl Router for LuaRouter {
         if let Err(e) = result {
             self.script_error(&ctx, &e, out.stats());
         }
+        if !ctx.outgoing.is_empty() {
+            self.send_outgoing(&mut ctx, out.stats());
+        }
         if !request && !ctx.drop {
-            forward_reply(&mut ctx, out.stats());
+            let onsend_reply = has_onsend && self.runtime.config().onsend_route_reply;
+            if !onsend_reply || self.onsend(&mut ctx, out.stats()) {
+                forward_reply(&mut ctx, out.stats());
+            }
+        }
+        if ctx.replies_sent > 0 {
+            out.stats()
+                .replied
+                .fetch_add(ctx.replies_sent, Ordering::Relaxed);
         }
     }
 }
 
 impl LuaRouter {
+    /// Runs the onsend route for each request the script forwarded while
+    /// sends were deferred, with `$du` and `$ru` as they were when it was
+    /// forwarded, and sends those the route did not drop.
+    fn send_outgoing(&mut self, ctx: &mut Context, stats: &WorkerStats) {
+        let outgoing = std::mem::take(&mut ctx.outgoing);
+        // A forward from inside the onsend route is sent at once.
+        ctx.defer_sends = false;
+        let (dst_uri, new_uri) = (ctx.dst_uri.take(), ctx.new_uri.take());
+        for out in outgoing {
+            ctx.dst_uri = out.dst_uri.clone();
+            ctx.new_uri = out.new_uri.clone();
+            if !self.onsend(ctx, stats) {
+                tracing::debug!(dst = %out.dst, "request dropped in the onsend route");
+                continue;
+            }
+            if let Err(e) = out.send(&self.runtime) {
+                tracing::warn!(
+                    worker = %self.worker,
+                    "forwarding to {} {}: {e}", out.proto, out.dst
+                );
+            }
+        }
+        ctx.dst_uri = dst_uri;
+        ctx.new_uri = new_uri;
+        ctx.route = RouteKind::Request;
+        ctx.drop = false;
+    }
+
+    /// Runs the onsend route on the message in `ctx`; false when the route
+    /// dropped it (`KSR.set_drop()`, `KSR.x.drop()`). A script error does
+    /// not drop the message, as Kamailio's engines always return 1.
+    fn onsend(&mut self, ctx: &mut Context, stats: &WorkerStats) -> bool {
+        ctx.route = RouteKind::OnSend;
+        ctx.drop = false;
+        ctx.sflags = 0;
+        if let Err(e) = self.engine.onsend_route(ctx) {
+            self.script_error(ctx, &e, stats);
+        }
+        let send = !ctx.drop;
+        ctx.drop = false;
+        send
+    }
+
     /// Logs a failed callback once, with what identifies the message, and
     /// counts it.
     fn script_error(&self, ctx: &Context, e: &ScriptError, stats: &WorkerStats) {
@@ -202,6 +276,20 @@ impl LuaRouter {
             src = %ctx.recv.src,
             "script error routing {what} (Call-ID {call_id}): {e}"
         );
+    }
+}
+
+/// Runs the core event callback (`kemi.event_route_callback`) with the
+/// event's name, on a context with no real message, as Kamailio runs
+/// `event_route[core:worker-one-init]` in the first worker. Errors are
+/// logged; the worker starts anyway.
+fn worker_event(engine: &mut LuaEngine, runtime: &Arc<Runtime>, worker: &str, event: &str) {
+    let mut ctx = Context::new(Arc::clone(runtime));
+    ctx.route = RouteKind::Event;
+    ctx.sflags = 0;
+    match engine.event_route(&mut ctx, event) {
+        Ok(outcome) => tracing::debug!(worker, "event {event}: {outcome:?}"),
+        Err(e) => tracing::error!(worker, "script error in event {event}: {e}"),
     }
 }
 

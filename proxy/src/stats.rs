@@ -11,7 +11,9 @@ pub struct WorkerStats {
     pub name: String,
     /// Messages (requests and replies) that parsed and were routed.
     pub received: AtomicU64,
-    /// Replies this worker sent back to a request's source.
+    /// Replies this worker sent back to a request's source: the proxy's
+    /// own (400 to malformed requests) and the script's (`KSR.sl.*`,
+    /// counted by the context and added after routing).
     pub replied: AtomicU64,
     /// Messages dropped without routing: unparseable datagrams, TCP
     /// streams closed for bad framing or size, replies with nowhere to go.

@@ -20,6 +20,8 @@ struct Rpc {
     dir: tempfile::TempDir,
     sock: PathBuf,
     http: u16,
+    /// The SIP port (UDP on 127.0.0.1).
+    sip: u16,
 }
 
 impl Drop for Rpc {
@@ -40,9 +42,14 @@ impl Rpc {
 
     /// As `start`, with the socket at `sock` instead of the temp dir.
     fn start_at(extra: &str, sock: Option<&Path>) -> Rpc {
+        Rpc::start_script(extra, sock, SCRIPT)
+    }
+
+    /// As `start_at`, with `script` as a.lua (b.lua stays empty routing).
+    fn start_script(extra: &str, sock: Option<&Path>, script: &str) -> Rpc {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
-        std::fs::write(dir.path().join("a.lua"), SCRIPT).unwrap();
+        std::fs::write(dir.path().join("a.lua"), script).unwrap();
         std::fs::write(dir.path().join("b.lua"), SCRIPT).unwrap();
         let sip = free_port("127.0.0.1");
         let http = free_port("127.0.0.1");
@@ -73,6 +80,7 @@ impl Rpc {
             dir,
             sock,
             http,
+            sip,
         };
         let start = Instant::now();
         while start.elapsed() < DEADLINE {
@@ -228,6 +236,64 @@ fn every_method_over_unix_and_http() {
         let api = p.result(via, "app_lua.api_list", json!([]));
         assert!(api["msize"].as_u64().unwrap() > 0);
     }
+}
+
+/// The value of one counter in a `stats.get_statistics` result.
+fn counter(stats: &Value, name: &str) -> Option<u64> {
+    stats.as_array()?.iter().find_map(|s| {
+        s.as_str()?
+            .strip_prefix(name)?
+            .strip_prefix(" = ")?
+            .parse()
+            .ok()
+    })
+}
+
+#[test]
+fn replies_sent_by_the_script_are_counted() {
+    if kemi_proxy::module_table::find("sl").is_none() {
+        eprintln!("skipped: the sl module is not compiled in");
+        return;
+    }
+    // b.lua is loaded after a.lua and would redefine the request route:
+    // a.lua's route lives under another name that b.lua does not touch.
+    let script = "function answer()\n    KSR.sl.send_reply(200, \"OK\")\nend\n";
+    let p = Rpc::start_script(
+        "loadmodule \"sl.so\"\nkemi.request_route_callback=\"answer\"\ncfgengine \"lua\"\n",
+        None,
+        script,
+    );
+    let proxy: std::net::SocketAddr = format!("127.0.0.1:{}", p.sip).parse().unwrap();
+    let sock = udp_socket(proxy);
+    let me = sock.local_addr().unwrap();
+    const N: u64 = 7;
+    for i in 0..N {
+        let req = options("UDP", &me, &format!("count-{i}"));
+        let reply = udp_exchange(&sock, proxy, req.as_bytes(), DEADLINE)
+            .unwrap_or_else(|| panic!("no reply to OPTIONS {i}; log:\n{}", p.log()));
+        assert!(reply.starts_with("SIP/2.0 200 OK\r\n"), "{reply}");
+    }
+    // The counters are bumped after routing, just after the reply left.
+    let start = Instant::now();
+    let stats = loop {
+        let stats = p.result("unix", "stats.get_statistics", json!(["core:"]));
+        if counter(&stats, "core:replied") == Some(N) || start.elapsed() > DEADLINE {
+            break stats;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(counter(&stats, "core:replied"), Some(N), "{stats}");
+    assert_eq!(counter(&stats, "core:received"), Some(N), "{stats}");
+    let workers = p.result("unix", "stats.get_statistics", json!(["worker:"]));
+    let per_worker: u64 = workers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .filter(|s| s.contains(".replied = "))
+        .filter_map(|s| s.rsplit(" = ").next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(per_worker, N, "{workers}");
 }
 
 #[test]

@@ -276,13 +276,17 @@ declare namespace KSR {
     /**
      * Forwards the request statelessly to `$du` if set, else to the
      * Request-URI, with this proxy's Via on top. 1 when sent, -1 on error.
+     * When the script has an onsend route, the request is sent after the
+     * request route returns and the onsend route lets it go: 1 then means
+     * the next hop resolved and the request was built.
      *
      * Kamailio signature: `int KSR.forward()`
      */
     function forward(): number;
     /**
      * Forwards the request statelessly to `vuri` (an empty one works like
-     * `KSR.forward()`). 1 when sent, -1 on error.
+     * `KSR.forward()`). 1 when sent, -1 on error; with an onsend route, as
+     * `KSR.forward()`, 1 means resolved and built, sent afterwards.
      *
      * Kamailio signature: `int KSR.forward_uri(str vuri)`
      */

@@ -205,6 +205,23 @@ impl LuaEngine {
         }
     }
 
+    /// True when the onsend route callback is configured and the scripts
+    /// define it (the proxy then defers sends until it has run).
+    pub fn has_onsend_route(&self) -> bool {
+        self.callbacks
+            .onsend
+            .as_deref()
+            .is_some_and(|name| self.defines(name))
+    }
+
+    /// True when the scripts define a global function `name`.
+    pub fn defines(&self, name: &str) -> bool {
+        matches!(
+            self.lua.globals().get::<Value>(name),
+            Ok(Value::Function(_))
+        )
+    }
+
     /// Runs the onsend route callback, if configured and defined.
     pub fn onsend_route(&mut self, ctx: &mut Context) -> Result<CallbackOutcome, ScriptError> {
         match self.callbacks.onsend.clone() {

@@ -112,11 +112,7 @@ pub fn send_stateless(
         Err(e) => return refuse(&format!("cannot build the reply: {e}")),
     };
     let dst = reply_destination(ctx);
-    match ctx
-        .runtime()
-        .transport()
-        .send(ctx.recv.proto, Some(ctx.recv.local), dst, &bytes)
-    {
+    match ctx.reply_to(dst, &bytes) {
         Ok(()) => 1,
         Err(e) => {
             tracing::warn!("sl: sending {code} to {dst}: {e}");
