@@ -145,6 +145,18 @@ impl LuaEngine {
         lua.set_app_data(Rc::clone(&slot));
 
         let ksr = build_ksr(&lua, registry, slot_ptr)?;
+        // `log_mode` bit 1, as in Kamailio: list every export KSR got.
+        let log_mode = runtime
+            .config()
+            .module("app_lua")
+            .and_then(|m| m.param("log_mode"))
+            .and_then(|v| v.as_int())
+            .unwrap_or(0);
+        if log_mode & 1 != 0 {
+            for export in registry.exports() {
+                tracing::debug!(target: "app_lua", "exporting {}", export.signature());
+            }
+        }
         let globals = lua.globals();
         globals.set("KSR", ksr)?;
         globals.set("KSRVERSION", "2.0")?;

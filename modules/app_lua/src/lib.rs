@@ -61,7 +61,7 @@ pub static MODULE: ModuleDef = ModuleDef {
             name: "log_mode",
             kind: ModParamKind::Int,
             repeatable: false,
-            doc: "Bit 1: log every KSR export at debug level when KSR is built (accepted; not yet used).",
+            doc: "Bit 1: log every KSR export (its signature) at debug level when a worker builds KSR.",
         },
     ],
     rpc: rpc::METHODS,
