@@ -77,10 +77,10 @@ impl LuaSetup {
             != 0;
         let kemi = &config.kemi;
         let callbacks = CallbackNames {
-            request: kemi.request_route.clone(),
-            reply: kemi.reply_route.clone(),
-            onsend: kemi.onsend_route.clone(),
-            event: kemi.event_route.clone(),
+            request: kemi.request_route.as_str().into(),
+            reply: kemi.reply_route.as_deref().map(Into::into),
+            onsend: kemi.onsend_route.as_deref().map(Into::into),
+            event: kemi.event_route.as_deref().map(Into::into),
         };
         Ok(LuaSetup {
             registry: Registry::new(&config.module_defs()),

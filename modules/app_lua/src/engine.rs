@@ -13,26 +13,27 @@ use mlua::{ffi, Function, Lua, Table, Value};
 use crate::call::{self, Current, Slot, EXIT_SENTINEL};
 
 /// The names of the script functions the proxy calls, from the `kemi.*`
-/// core parameters. `None` disables an optional callback.
+/// core parameters. `None` disables an optional callback. Shared strings,
+/// so running a callback does not copy its name for every message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallbackNames {
     /// `kemi.request_route_callback`; must exist in the scripts.
-    pub request: String,
+    pub request: Arc<str>,
     /// `kemi.reply_route_callback`.
-    pub reply: Option<String>,
+    pub reply: Option<Arc<str>>,
     /// `kemi.onsend_route_callback`.
-    pub onsend: Option<String>,
+    pub onsend: Option<Arc<str>>,
     /// `kemi.event_route_callback` (core events; unset by default).
-    pub event: Option<String>,
+    pub event: Option<Arc<str>>,
 }
 
 impl Default for CallbackNames {
     /// Kamailio's defaults.
     fn default() -> Self {
         CallbackNames {
-            request: "ksr_request_route".to_string(),
-            reply: Some("ksr_reply_route".to_string()),
-            onsend: Some("ksr_onsend_route".to_string()),
+            request: "ksr_request_route".into(),
+            reply: Some("ksr_reply_route".into()),
+            onsend: Some("ksr_onsend_route".into()),
             event: None,
         }
     }
@@ -41,11 +42,11 @@ impl Default for CallbackNames {
 impl CallbackNames {
     /// An optional callback name as the `kemi.*` parameters give it: `""`
     /// and `"none"` (any case) disable it, as in Kamailio.
-    pub fn optional(name: &str) -> Option<String> {
+    pub fn optional(name: &str) -> Option<Arc<str>> {
         if name.is_empty() || name.eq_ignore_ascii_case("none") {
             None
         } else {
-            Some(name.to_string())
+            Some(name.into())
         }
     }
 }
@@ -267,7 +268,7 @@ impl LuaEngine {
     ) -> Result<CallbackOutcome, ScriptError> {
         let func = match self.lua.globals().get::<Value>(name) {
             Ok(Value::Function(f)) => f,
-            Ok(_) if name == self.callbacks.request => {
+            Ok(_) if *name == *self.callbacks.request => {
                 return Err(ScriptError::Missing {
                     callback: name.to_string(),
                 })
@@ -367,10 +368,10 @@ impl LuaEngine {
 
     fn check_request_callback(&self) -> Result<(), EngineError> {
         let name = &self.callbacks.request;
-        match self.lua.globals().get::<Value>(name.as_str())? {
+        match self.lua.globals().get::<Value>(&**name)? {
             Value::Function(_) => Ok(()),
             _ => Err(EngineError::MissingCallback {
-                name: name.clone(),
+                name: name.to_string(),
                 scripts: if self.scripts.is_empty() {
                     "(no script loaded: set modparam(\"app_lua\", \"load\", ...))".to_string()
                 } else {
