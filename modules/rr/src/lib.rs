@@ -462,7 +462,11 @@ pub mod kemi {
     /// a bad expression.
     #[kemi_export]
     pub fn check_route_param(ctx: &mut Context, sre: &str) -> i32 {
-        let Some(params) = ctx.ext.get::<RrState>().and_then(|s| s.routed_params.clone()) else {
+        let Some(params) = ctx
+            .ext
+            .get::<RrState>()
+            .and_then(|s| s.routed_params.clone())
+        else {
             return -1;
         };
         match regex::Regex::new(sre) {
@@ -496,7 +500,9 @@ pub mod kemi {
             .and_then(|p| {
                 p.split(';').find_map(|kv| {
                     let (k, v) = kv.split_once('=')?;
-                    k.trim().eq_ignore_ascii_case("ftag").then(|| v.trim().to_string())
+                    k.trim()
+                        .eq_ignore_ascii_case("ftag")
+                        .then(|| v.trim().to_string())
                 })
             });
         let upstream = match ftag {
