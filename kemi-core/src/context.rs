@@ -3,6 +3,8 @@
 //! exit marks), plus the message itself, how it arrived, and a handle on
 //! the process-wide [`Runtime`].
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use std::net::SocketAddr;
@@ -171,6 +173,45 @@ pub struct Context {
     /// Requests forwarded while [`Context::defer_sends`] was set, in order,
     /// for the caller to pass through the onsend route and send.
     pub outgoing: Vec<Outgoing>,
+    /// State modules keep for this one message (what `rr` queued or
+    /// matched...), one value per type; see [`Extensions`].
+    pub ext: Extensions,
+}
+
+/// Per-message values owned by modules, keyed by their type: a module
+/// defines a private type and finds it again on later calls for the same
+/// message. Dropped with the context.
+#[derive(Default)]
+pub struct Extensions(HashMap<TypeId, Box<dyn Any + Send + Sync>>);
+
+impl Extensions {
+    /// The value of type `T`, if one was stored for this message.
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.0
+            .get(&TypeId::of::<T>())
+            .and_then(|b| b.downcast_ref::<T>())
+    }
+
+    /// Takes the value of type `T` out (`T::default()` when there is
+    /// none); [`Extensions::put`] stores it back.
+    pub fn take<T: Any + Send + Sync + Default>(&mut self) -> T {
+        self.0
+            .remove(&TypeId::of::<T>())
+            .and_then(|b| b.downcast::<T>().ok())
+            .map(|b| *b)
+            .unwrap_or_default()
+    }
+
+    /// Stores the value of type `T`, replacing any earlier one.
+    pub fn put<T: Any + Send + Sync>(&mut self, value: T) {
+        self.0.insert(TypeId::of::<T>(), Box::new(value));
+    }
+}
+
+impl std::fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Extensions({} values)", self.0.len())
+    }
 }
 
 /// A message built and ready to leave, recorded instead of sent while
@@ -233,6 +274,7 @@ impl Context {
             replies_sent: 0,
             defer_sends: false,
             outgoing: Vec::new(),
+            ext: Extensions::default(),
         }
     }
 

@@ -17,6 +17,7 @@ pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_sl::MODULE,
     &kemi_mod_maxfwd::MODULE,
     &kemi_mod_sanity::MODULE,
+    &kemi_mod_rr::MODULE,
     &crate::rpc::JSONRPCS,
 ];
 

@@ -3606,6 +3606,123 @@ KSR.sanity.sanity_check_defaults = function() end
 ---@return integer
 KSR.sanity.sanity_reply = function() end
 
+---Record routing and Route processing.
+---@class KSR.rr
+KSR.rr = {}
+
+---Adds a Record-Route naming this proxy: the address the request
+---came in on (or the advertised address/port), its transport when not
+---UDP, `;lr`, the From tag as `;ftag=` with `append_fromtag`, then the
+---parameters queued with `add_rr_param`. 1, or -1 on failure.
+---
+---`int KSR.rr.record_route()`
+---@return integer
+KSR.rr.record_route = function() end
+
+---As `record_route`, with `sparams` (e.g. `;nat=yes`) appended to the
+---header's parameters.
+---
+---`int KSR.rr.record_route_params(str sparams)`
+---@param sparams string
+---@return integer
+KSR.rr.record_route_params = function(sparams) end
+
+---Processes the Route set (RFC 3261 16.4): the top Route naming this
+---proxy is removed and `$du` is set to the next one (a strict next
+---hop gets it as Request-URI instead); when the Request-URI is this
+---proxy (a strict router before us), the R-URI is restored from the
+---last Route. 1 when Routes were processed, -1 when there is none,
+---when they are bad, or when a preloaded Route naming only us was
+---consumed.
+---
+---`int KSR.rr.loose_route()`
+---@return integer
+KSR.rr.loose_route = function() end
+
+---`loose_route` for initial requests only: 1 when the request has no
+---To tag and its preloaded Route set was processed, -1 for in-dialog
+---requests (left untouched) or when processing failed.
+---
+---`int KSR.rr.loose_route_preloaded()`
+---@return integer
+KSR.rr.loose_route_preloaded = function() end
+
+---`loose_route` with a mode bitmask: bit 1 (value 1) does loose
+---routing only, without the strict-router check of the Request-URI.
+---
+---`int KSR.rr.loose_route_mode(int vmode)`
+---@param vmode integer
+---@return integer
+KSR.rr.loose_route_mode = function(vmode) end
+
+---Drops the Record-Route headers the `record_route*` functions added
+---to this message, and parameters queued with `add_rr_param`. 1.
+---
+---`int KSR.rr.remove_record_route()`
+---@return integer
+KSR.rr.remove_record_route = function() end
+
+---Adds `sparam` (e.g. `;nat=yes`) to this proxy's Record-Route: to the
+---headers already added, and to those added later. 1, -1 when empty.
+---
+---`int KSR.rr.add_rr_param(str sparam)`
+---@param sparam string
+---@return integer
+KSR.rr.add_rr_param = function(sparam) end
+
+---1 when the parameters of the Route that `loose_route` found to be
+---this proxy's (`;lr;ftag=..;...`) match the regular expression
+---`sre`; -1 when not, when the message was not loose-routed, or for
+---a bad expression.
+---
+---`int KSR.rr.check_route_param(str sre)`
+---@param sre string
+---@return integer
+KSR.rr.check_route_param = function(sre) end
+
+---Direction of an in-dialog request after `loose_route`: "downstream"
+---when the From tag equals the `ftag` our Route carried (or there is
+---none), "upstream" otherwise. 1 when `dir` matches, -1 when not or
+---for another word. Needs `append_fromtag` for the `ftag`.
+---
+---`int KSR.rr.is_direction(str dir)`
+---@param dir string
+---@return integer
+KSR.rr.is_direction = function(dir) end
+
+---Adds a Record-Route with `addr1` (a `host[:port]` or SIP URI) as
+---its address, then `;lr`, the ftag and queued parameters.
+---
+---`int KSR.rr.record_route_preset_one(str addr1)`
+---@param addr1 string
+---@return integer
+KSR.rr.record_route_preset_one = function(addr1) end
+
+---Adds two Record-Routes (`;r2=on`, as a double Record-Route): `addr1`
+---for the inbound side, and `addr2` for the outbound side above it.
+---With `addr2` empty, as `record_route_preset_one`.
+---
+---`int KSR.rr.record_route_preset(str addr1, str addr2)`
+---@param addr1 string
+---@param addr2 string
+---@return integer
+KSR.rr.record_route_preset = function(addr1, addr2) end
+
+---Adds a Record-Route with `addr` (`host[:port]`) instead of the
+---receiving socket, keeping its transport when not UDP.
+---
+---`int KSR.rr.record_route_advertised_address(str addr)`
+---@param addr string
+---@return integer
+KSR.rr.record_route_advertised_address = function(addr) end
+
+---1 when a Route header remains for the next hop (after what
+---`loose_route` removed), -1 otherwise.
+---
+---`int KSR.rr.next_hop_route()`
+---@return integer
+KSR.rr.next_hop_route = function() end
+
 ---Functions of the Lua engine itself.
 ---@class KSR.x
 KSR.x = {}

@@ -528,6 +528,23 @@ read_globals = {
           sanity_reply = {},
         },
       },
+      rr = {
+        fields = {
+          record_route = {},
+          record_route_params = {},
+          loose_route = {},
+          loose_route_preloaded = {},
+          loose_route_mode = {},
+          remove_record_route = {},
+          add_rr_param = {},
+          check_route_param = {},
+          is_direction = {},
+          record_route_preset_one = {},
+          record_route_preset = {},
+          record_route_advertised_address = {},
+          next_hop_route = {},
+        },
+      },
       x = {
         fields = {
           modf = {},

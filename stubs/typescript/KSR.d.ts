@@ -3132,6 +3132,115 @@ declare namespace KSR {
          */
         function sanity_reply(): number;
     }
+    /**
+     * Record routing and Route processing.
+     */
+    namespace rr {
+        /**
+         * Adds a Record-Route naming this proxy: the address the request
+         * came in on (or the advertised address/port), its transport when not
+         * UDP, `;lr`, the From tag as `;ftag=` with `append_fromtag`, then the
+         * parameters queued with `add_rr_param`. 1, or -1 on failure.
+         *
+         * Kamailio signature: `int KSR.rr.record_route()`
+         */
+        function record_route(): number;
+        /**
+         * As `record_route`, with `sparams` (e.g. `;nat=yes`) appended to the
+         * header's parameters.
+         *
+         * Kamailio signature: `int KSR.rr.record_route_params(str sparams)`
+         */
+        function record_route_params(sparams: string): number;
+        /**
+         * Processes the Route set (RFC 3261 16.4): the top Route naming this
+         * proxy is removed and `$du` is set to the next one (a strict next
+         * hop gets it as Request-URI instead); when the Request-URI is this
+         * proxy (a strict router before us), the R-URI is restored from the
+         * last Route. 1 when Routes were processed, -1 when there is none,
+         * when they are bad, or when a preloaded Route naming only us was
+         * consumed.
+         *
+         * Kamailio signature: `int KSR.rr.loose_route()`
+         */
+        function loose_route(): number;
+        /**
+         * `loose_route` for initial requests only: 1 when the request has no
+         * To tag and its preloaded Route set was processed, -1 for in-dialog
+         * requests (left untouched) or when processing failed.
+         *
+         * Kamailio signature: `int KSR.rr.loose_route_preloaded()`
+         */
+        function loose_route_preloaded(): number;
+        /**
+         * `loose_route` with a mode bitmask: bit 1 (value 1) does loose
+         * routing only, without the strict-router check of the Request-URI.
+         *
+         * Kamailio signature: `int KSR.rr.loose_route_mode(int vmode)`
+         */
+        function loose_route_mode(vmode: number): number;
+        /**
+         * Drops the Record-Route headers the `record_route*` functions added
+         * to this message, and parameters queued with `add_rr_param`. 1.
+         *
+         * Kamailio signature: `int KSR.rr.remove_record_route()`
+         */
+        function remove_record_route(): number;
+        /**
+         * Adds `sparam` (e.g. `;nat=yes`) to this proxy's Record-Route: to the
+         * headers already added, and to those added later. 1, -1 when empty.
+         *
+         * Kamailio signature: `int KSR.rr.add_rr_param(str sparam)`
+         */
+        function add_rr_param(sparam: string): number;
+        /**
+         * 1 when the parameters of the Route that `loose_route` found to be
+         * this proxy's (`;lr;ftag=..;...`) match the regular expression
+         * `sre`; -1 when not, when the message was not loose-routed, or for
+         * a bad expression.
+         *
+         * Kamailio signature: `int KSR.rr.check_route_param(str sre)`
+         */
+        function check_route_param(sre: string): number;
+        /**
+         * Direction of an in-dialog request after `loose_route`: "downstream"
+         * when the From tag equals the `ftag` our Route carried (or there is
+         * none), "upstream" otherwise. 1 when `dir` matches, -1 when not or
+         * for another word. Needs `append_fromtag` for the `ftag`.
+         *
+         * Kamailio signature: `int KSR.rr.is_direction(str dir)`
+         */
+        function is_direction(dir: string): number;
+        /**
+         * Adds a Record-Route with `addr1` (a `host[:port]` or SIP URI) as
+         * its address, then `;lr`, the ftag and queued parameters.
+         *
+         * Kamailio signature: `int KSR.rr.record_route_preset_one(str addr1)`
+         */
+        function record_route_preset_one(addr1: string): number;
+        /**
+         * Adds two Record-Routes (`;r2=on`, as a double Record-Route): `addr1`
+         * for the inbound side, and `addr2` for the outbound side above it.
+         * With `addr2` empty, as `record_route_preset_one`.
+         *
+         * Kamailio signature: `int KSR.rr.record_route_preset(str addr1, str addr2)`
+         */
+        function record_route_preset(addr1: string, addr2: string): number;
+        /**
+         * Adds a Record-Route with `addr` (`host[:port]`) instead of the
+         * receiving socket, keeping its transport when not UDP.
+         *
+         * Kamailio signature: `int KSR.rr.record_route_advertised_address(str addr)`
+         */
+        function record_route_advertised_address(addr: string): number;
+        /**
+         * 1 when a Route header remains for the next hop (after what
+         * `loose_route` removed), -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.rr.next_hop_route()`
+         */
+        function next_hop_route(): number;
+    }
     /** Functions of the JavaScript engine itself. */
     namespace x {
         /**

@@ -9,6 +9,7 @@ from . import kx as kx
 from . import maxfwd as maxfwd
 from . import pv as pv
 from . import pvx as pvx
+from . import rr as rr
 from . import sanity as sanity
 from . import siputils as siputils
 from . import sl as sl
