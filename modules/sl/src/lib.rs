@@ -101,13 +101,23 @@ pub fn send_stateless(
     }
     let tag = (code >= 180).then(|| to_tag(ctx));
     // The reply's top Via records how the request arrived, as Kamailio
-    // adds received/rport when it builds a reply.
-    let mut req = ctx.msg.clone();
+    // adds received/rport when it builds a reply. Deciding again on the
+    // message itself replaces the receive path's decision (the script may
+    // have asked for rport since), so nothing is copied.
     let src = ctx.recv.src;
-    if let Err(e) = req.add_via_receive_params(src.ip(), src.port(), ctx.force_rport) {
+    if let Err(e) = ctx
+        .msg
+        .add_via_receive_params(src.ip(), src.port(), ctx.force_rport)
+    {
         return refuse(&format!("top Via: {e}"));
     }
-    let bytes = match build_reply(&req, code, reason, tag.as_deref(), extra_headers, body) {
+    // Headers queued by `KSR.hdr.append_to_reply` go into every reply.
+    let headers: std::borrow::Cow<'_, str> = if ctx.reply_headers.is_empty() {
+        extra_headers.into()
+    } else {
+        format!("{}{extra_headers}", ctx.reply_headers).into()
+    };
+    let bytes = match build_reply(&ctx.msg, code, reason, tag.as_deref(), &headers, body) {
         Ok(b) => b,
         Err(e) => return refuse(&format!("cannot build the reply: {e}")),
     };

@@ -170,3 +170,25 @@ fn forward_reply_removes_our_via() {
     // And a request is not a reply.
     run(INVITE, r#"assert(KSR.sl.sl_forward_reply("", "") == -1)"#);
 }
+
+#[test]
+fn headers_queued_for_replies_are_sent_and_rport_is_added_once() {
+    let out = run(
+        INVITE,
+        r#"assert(KSR.hdr.append_to_reply("X-Queued: 1\r\n") == 1)
+           KSR.force_rport()
+           assert(KSR.sl.send_reply(486, "Busy Here") == 1)
+           assert(KSR.sl.send_reply(486, "Busy Here") == 1)"#,
+    );
+    assert_eq!(out.sent.len(), 2);
+    for n in 0..2 {
+        let text = String::from_utf8_lossy(&out.sent[n].bytes).into_owned();
+        assert!(text.contains("\r\nX-Queued: 1\r\n"), "{text}");
+        assert_eq!(text.matches("rport=5062").count(), 1, "{text}");
+        assert_eq!(text.matches("received=").count(), 1, "{text}");
+    }
+    assert_eq!(
+        out.sent[0].bytes, out.sent[1].bytes,
+        "a repeated reply is identical"
+    );
+}
