@@ -512,32 +512,29 @@ impl Lexer {
             self.bump();
         } else if e == 'x' && self.peek_at(1).is_some_and(|c| c.is_ascii_hexdigit()) {
             self.bump();
-            let mut v = 0u32;
-            for _ in 0..2 {
-                match self.peek_at(0).and_then(|c| c.to_digit(16)) {
-                    Some(d) => {
-                        v = v * 16 + d;
-                        self.bump();
-                    }
-                    None => break,
-                }
-            }
+            let v = self.escaped_number(16, 2);
             s.push(char::from_u32(v).unwrap_or('\u{fffd}'));
         } else if e.is_digit(8) && self.peek_at(1).is_some_and(|c| c.is_digit(8)) {
-            let mut v = 0u32;
-            for _ in 0..3 {
-                match self.peek_at(0).and_then(|c| c.to_digit(8)) {
-                    Some(d) => {
-                        v = v * 8 + d;
-                        self.bump();
-                    }
-                    None => break,
-                }
-            }
+            let v = self.escaped_number(8, 3);
             s.push(char::from_u32(v).unwrap_or('\u{fffd}'));
         } else {
             s.push('\\');
         }
+    }
+
+    /// Reads up to `max` digits in `radix` (the `\xHH` and `\ooo` escapes).
+    fn escaped_number(&mut self, radix: u32, max: usize) -> u32 {
+        let mut v = 0u32;
+        for _ in 0..max {
+            match self.peek_at(0).and_then(|c| c.to_digit(radix)) {
+                Some(d) => {
+                    v = v * radix + d;
+                    self.bump();
+                }
+                None => break,
+            }
+        }
+        v
     }
 
     /// Replaces an identifier by its define's value (pushes it as input).
