@@ -1,144 +1,69 @@
-//! Engine selection: which [`RouterFactory`] a config asks for, and the
-//! Lua router (`cfgengine "lua"`) that runs a Kamailio KEMI script.
+//! Engine selection and the script router: which engine a config's
+//! `cfgengine` asks for, and the [`ScriptRouter`] that runs a Kamailio KEMI
+//! script in it, the same way for every language.
 //!
 //! One [`Runtime`] serves the whole process; every worker thread builds its
-//! own [`LuaEngine`] on itself (Lua states are not `Send`) from the same
-//! registry and scripts. Per message the router builds a [`Context`], runs
-//! the request or reply callback, and leaves any reply to the script
+//! own interpreter on itself (none of them is `Send`) through the engine's
+//! [`EngineBuilder`]. Per message the router builds a [`Context`], runs the
+//! request or reply callback, and leaves any reply to the script
 //! (`KSR.sl.send_reply` sends through the runtime's transport).
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use kemi_core::context::RouteKind;
+use kemi_core::engine::{EngineBuilder, EngineEntry, ReloadVersion, ScriptEngine, ScriptError};
 use kemi_core::forward::ForwardError;
 use kemi_core::net::RecvInfo;
-use kemi_core::{Context, Registry, Runtime};
-use kemi_mod_app_lua::{AppLuaReload, CallbackNames, LuaEngine, ScriptError};
+use kemi_core::{Context, Runtime};
 
-use crate::router::{Incoming, Outbound, Router, RouterFactory, Threading, WorkerId};
+use crate::router::{Incoming, Outbound, Router, RouterFactory, WorkerId};
 use crate::stats::WorkerStats;
 
-/// The router factory the config's `cfgengine` selects. For a script
-/// engine, the scripts are loaded once here, on the calling thread, so a
-/// broken script or a missing callback stops the proxy (and `-c`) with a
-/// clear error before any socket is bound.
+/// The `cfgengine` names this build has, with the engine module providing
+/// each. One line per engine.
+const ENGINES: &[(&str, EngineEntry)] = &[("lua", kemi_mod_app_lua::builder)];
+
+/// The router factory the config's `cfgengine` selects. A script engine
+/// loads its scripts once here, on the calling thread, so a broken script
+/// or a missing callback stops the proxy (and `-c`) with a clear error
+/// before any socket is bound.
 pub fn factory_for(runtime: &Arc<Runtime>) -> Result<RouterFactory, String> {
     let config = runtime.config();
-    match config.engine.as_deref() {
-        None | Some("native") => Ok(RouterFactory::native()),
-        Some("lua") => lua_factory(runtime),
-        Some(other) => Err(format!(
-            "{}: cfgengine \"{other}\" is not available in this build (\"lua\" is)",
-            config.file
-        )),
-    }
+    let name = match config.engine.as_deref() {
+        None | Some("native") => return Ok(RouterFactory::native()),
+        Some(name) => name,
+    };
+    let Some((_, builder)) = ENGINES.iter().find(|(n, _)| *n == name) else {
+        let known: Vec<String> = ENGINES.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+        return Err(format!(
+            "{}: cfgengine \"{name}\" is not available in this build (available: {})",
+            config.file,
+            known.join(", ")
+        ));
+    };
+    script_factory(runtime, builder(runtime)?)
 }
 
-/// What every Lua worker is built from.
-struct LuaSetup {
-    registry: Registry,
-    scripts: Vec<PathBuf>,
-    callbacks: CallbackNames,
-    runtime: Arc<Runtime>,
-    /// `None` when `modparam("app_lua", "reload", 0)` turns reloads off.
-    reload: Option<Arc<AppLuaReload>>,
-    /// Set by the first worker that built its engine, which runs the
-    /// `core:worker-one-init` event.
-    worker_one_init: AtomicBool,
-}
-
-impl LuaSetup {
-    fn from_runtime(runtime: &Arc<Runtime>) -> Result<Self, String> {
-        let config = runtime.config();
-        let Some(app_lua) = config.module("app_lua") else {
-            return Err(format!(
-                "{}: cfgengine \"lua\" needs loadmodule \"app_lua.so\"",
-                config.file
-            ));
-        };
-        let base = Path::new(&config.file).parent().map(Path::to_path_buf);
-        let scripts: Vec<PathBuf> = app_lua
-            .param_all("load")
-            .filter_map(|v| v.as_str())
-            .map(|p| resolve_script(p, base.as_deref()))
-            .collect();
-        if scripts.is_empty() {
-            return Err(format!(
-                "{}: cfgengine \"lua\" needs a script: modparam(\"app_lua\", \"load\", \"/path/to/script.lua\")",
-                config.file
-            ));
-        }
-        let reload_on = app_lua
-            .param("reload")
-            .and_then(|v| v.as_int())
-            .unwrap_or(1)
-            != 0;
-        let kemi = &config.kemi;
-        let callbacks = CallbackNames {
-            request: kemi.request_route.as_str().into(),
-            reply: kemi.reply_route.as_deref().map(Into::into),
-            onsend: kemi.onsend_route.as_deref().map(Into::into),
-            event: kemi.event_route.as_deref().map(Into::into),
-        };
-        Ok(LuaSetup {
-            registry: Registry::new(&config.module_defs()),
-            scripts,
-            callbacks,
-            runtime: Arc::clone(runtime),
-            reload: reload_on.then(|| runtime.state::<AppLuaReload>()),
-            worker_one_init: AtomicBool::new(false),
-        })
-    }
-
-    fn engine(&self) -> Result<LuaEngine, String> {
-        LuaEngine::with_runtime(
-            &self.registry,
-            &self.scripts,
-            self.callbacks.clone(),
-            Arc::clone(&self.runtime),
-        )
-        .map_err(|e| format!("{}: app_lua: {e}", self.runtime.config().file))
-    }
-}
-
-/// A script path as given, or, when it is relative and not found from the
-/// current directory, relative to the config file's directory (so a config
-/// and its script can be moved together).
-fn resolve_script(path: &str, base: Option<&Path>) -> PathBuf {
-    let p = PathBuf::from(path);
-    if p.is_absolute() || p.exists() {
-        return p;
-    }
-    match base {
-        Some(dir) if dir.join(&p).exists() => dir.join(p),
-        _ => p,
-    }
-}
-
-fn lua_factory(runtime: &Arc<Runtime>) -> Result<RouterFactory, String> {
-    let setup = Arc::new(LuaSetup::from_runtime(runtime)?);
-    // Load once now: errors surface at start (and with -c), not per worker.
-    drop(setup.engine()?);
+fn script_factory(runtime: &Arc<Runtime>, engine: EngineBuilder) -> Result<RouterFactory, String> {
+    let runtime = Arc::clone(runtime);
+    let threading = engine.threading;
+    let reload = engine.reload.then(|| runtime.state::<ReloadVersion>());
+    let has_event = runtime.config().kemi.event_route.is_some();
+    // Set by the first worker that built its engine, which runs the
+    // `core:worker-one-init` event.
+    let worker_one_init = Arc::new(AtomicBool::new(false));
     Ok(RouterFactory {
-        threading: Threading::PerWorker,
+        threading,
         make: Arc::new(move |id: &WorkerId| {
-            let mut engine = setup.engine()?;
-            if setup.callbacks.event.is_some()
-                && !setup.worker_one_init.swap(true, Ordering::AcqRel)
-            {
-                worker_event(
-                    &mut engine,
-                    &setup.runtime,
-                    &id.name,
-                    "core:worker-one-init",
-                );
+            let mut engine = (engine.build)()?;
+            if has_event && !worker_one_init.swap(true, Ordering::AcqRel) {
+                worker_event(&mut *engine, &runtime, &id.name, "core:worker-one-init");
             }
-            Ok(Box::new(LuaRouter {
+            Ok(Box::new(ScriptRouter {
                 engine,
-                runtime: Arc::clone(&setup.runtime),
-                reload: setup.reload.clone(),
+                runtime: Arc::clone(&runtime),
+                reload: reload.clone(),
                 worker: id.name.clone(),
             }) as Box<dyn Router>)
         }),
@@ -150,22 +75,22 @@ pub fn check(runtime: &Arc<Runtime>) -> Result<(), String> {
     factory_for(runtime).map(drop)
 }
 
-/// One worker's Lua state and what it routes with.
-pub struct LuaRouter {
-    engine: LuaEngine,
+/// One worker's interpreter and what it routes with.
+pub struct ScriptRouter {
+    engine: Box<dyn ScriptEngine>,
     runtime: Arc<Runtime>,
-    reload: Option<Arc<AppLuaReload>>,
+    reload: Option<Arc<ReloadVersion>>,
     worker: String,
 }
 
-impl Router for LuaRouter {
+impl Router for ScriptRouter {
     fn handle(&mut self, incoming: Incoming, out: &Outbound<'_>) {
         if let Some(reload) = &self.reload {
             let version = reload.current();
             if version != self.engine.version() {
                 // The engine logs the outcome; the old code keeps running
                 // if the new one fails.
-                let _ = self.engine.reload_if_changed(version);
+                self.engine.reload_if_changed(version);
             }
         }
         let Incoming {
@@ -185,8 +110,8 @@ impl Router for LuaRouter {
         // per route); the context is fresh, this states it.
         ctx.sflags = 0;
         let has_onsend = self.engine.has_onsend_route();
-        // The Lua state cannot be re-entered from inside a KSR call, so
-        // with an onsend route the requests the script forwards are
+        // An interpreter is not re-entered from inside a KSR call, so with
+        // an onsend route the requests the script forwards are
         // recorded and sent after the request callback returns.
         ctx.defer_sends = request && has_onsend;
         let result = if request {
@@ -216,7 +141,7 @@ impl Router for LuaRouter {
     }
 }
 
-impl LuaRouter {
+impl ScriptRouter {
     /// Runs the onsend route for each request the script forwarded while
     /// sends were deferred, with `$du` and `$ru` as they were when it was
     /// forwarded, and sends those the route did not drop.
@@ -283,7 +208,7 @@ impl LuaRouter {
 /// event's name, on a context with no real message, as Kamailio runs
 /// `event_route[core:worker-one-init]` in the first worker. Errors are
 /// logged; the worker starts anyway.
-fn worker_event(engine: &mut LuaEngine, runtime: &Arc<Runtime>, worker: &str, event: &str) {
+fn worker_event(engine: &mut dyn ScriptEngine, runtime: &Arc<Runtime>, worker: &str, event: &str) {
     let mut ctx = Context::new(Arc::clone(runtime));
     ctx.route = RouteKind::Event;
     ctx.sflags = 0;

@@ -234,17 +234,7 @@ pub trait Router {
     fn handle(&mut self, msg: Incoming, out: &Outbound<'_>);
 }
 
-/// Where routers may run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Threading {
-    /// One router per worker thread; workers run in parallel (native, Lua,
-    /// JavaScript, Python with each worker staying attached).
-    PerWorker,
-    /// Exactly one router, on the thread that calls `server::run` (Ruby:
-    /// the VM works only on the thread that initialised it). That thread
-    /// receives from every UDP socket and TCP connection itself.
-    CallerThread,
-}
+pub use kemi_core::engine::Threading;
 
 /// Builds a worker's router on the worker's own thread.
 pub type MakeRouter = dyn Fn(&WorkerId) -> Result<Box<dyn Router>, String> + Send + Sync;

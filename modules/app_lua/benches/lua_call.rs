@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kemi_core::{Context, Registry, Runtime};
-use kemi_mod_app_lua::{CallbackNames, LuaEngine};
+use kemi_mod_app_lua::{CallbackNames, LuaEngine, ScriptEngine};
 
 const N: u64 = 10_000;
 

@@ -7,49 +7,11 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use kemi_core::engine::{CallbackNames, CallbackOutcome, ScriptEngine, ScriptError};
 use kemi_core::{Context, Registry, Runtime};
 use mlua::{ffi, Function, Lua, Table, Value};
 
 use crate::call::{self, Current, Slot, EXIT_SENTINEL};
-
-/// The names of the script functions the proxy calls, from the `kemi.*`
-/// core parameters. `None` disables an optional callback. Shared strings,
-/// so running a callback does not copy its name for every message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CallbackNames {
-    /// `kemi.request_route_callback`; must exist in the scripts.
-    pub request: Arc<str>,
-    /// `kemi.reply_route_callback`.
-    pub reply: Option<Arc<str>>,
-    /// `kemi.onsend_route_callback`.
-    pub onsend: Option<Arc<str>>,
-    /// `kemi.event_route_callback` (core events; unset by default).
-    pub event: Option<Arc<str>>,
-}
-
-impl Default for CallbackNames {
-    /// Kamailio's defaults.
-    fn default() -> Self {
-        CallbackNames {
-            request: "ksr_request_route".into(),
-            reply: Some("ksr_reply_route".into()),
-            onsend: Some("ksr_onsend_route".into()),
-            event: None,
-        }
-    }
-}
-
-impl CallbackNames {
-    /// An optional callback name as the `kemi.*` parameters give it: `""`
-    /// and `"none"` (any case) disable it, as in Kamailio.
-    pub fn optional(name: &str) -> Option<Arc<str>> {
-        if name.is_empty() || name.eq_ignore_ascii_case("none") {
-            None
-        } else {
-            Some(name.into())
-        }
-    }
-}
 
 /// Why the engine could not be built or its scripts (re)loaded.
 #[derive(Debug, thiserror::Error)]
@@ -67,34 +29,6 @@ pub enum EngineError {
         "no function `{name}` (the request route callback) defined in the Lua scripts: {scripts}"
     )]
     MissingCallback { name: String, scripts: String },
-}
-
-/// Why a callback failed. The caller logs it once, with the message's
-/// method and Call-ID.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ScriptError {
-    /// The script raised an error; `message` ends with Lua's traceback.
-    #[error("error in Lua function {callback}: {message}")]
-    Runtime { callback: String, message: String },
-    /// The request route callback is not defined (any other missing
-    /// callback is skipped).
-    #[error("no function `{callback}` in the Lua scripts")]
-    Missing { callback: String },
-    /// The Lua state itself failed (for example out of memory).
-    #[error("Lua engine failure in {callback}: {message}")]
-    Engine { callback: String, message: String },
-}
-
-/// How a callback ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CallbackOutcome {
-    /// The function returned (its return value is ignored, as in Kamailio).
-    Returned,
-    /// `KSR.x.exit()` or `KSR.x.drop()` ended it; `ctx.exit` is set and,
-    /// for drop outside the request route, `ctx.drop` too.
-    Exit,
-    /// An optional callback the scripts do not define: nothing ran.
-    Skipped,
 }
 
 /// One Lua state with `KSR` and the scripts loaded. Not `Send`: build one
@@ -195,122 +129,6 @@ impl LuaEngine {
         &self.scripts
     }
 
-    pub fn callbacks(&self) -> &CallbackNames {
-        &self.callbacks
-    }
-
-    /// The reload version the loaded scripts correspond to (0 at start).
-    pub fn version(&self) -> u64 {
-        self.version
-    }
-
-    /// Runs the request route callback.
-    pub fn request_route(&mut self, ctx: &mut Context) -> Result<CallbackOutcome, ScriptError> {
-        let name = self.callbacks.request.clone();
-        self.run_callback(ctx, &name, None)
-    }
-
-    /// Runs the reply route callback, if configured and defined.
-    pub fn reply_route(&mut self, ctx: &mut Context) -> Result<CallbackOutcome, ScriptError> {
-        match self.callbacks.reply.clone() {
-            Some(name) => self.run_callback(ctx, &name, None),
-            None => Ok(CallbackOutcome::Skipped),
-        }
-    }
-
-    /// True when the onsend route callback is configured and the scripts
-    /// define it (the proxy then defers sends until it has run).
-    pub fn has_onsend_route(&self) -> bool {
-        self.callbacks
-            .onsend
-            .as_deref()
-            .is_some_and(|name| self.defines(name))
-    }
-
-    /// True when the scripts define a global function `name`.
-    pub fn defines(&self, name: &str) -> bool {
-        matches!(
-            self.lua.globals().get::<Value>(name),
-            Ok(Value::Function(_))
-        )
-    }
-
-    /// Runs the onsend route callback, if configured and defined.
-    pub fn onsend_route(&mut self, ctx: &mut Context) -> Result<CallbackOutcome, ScriptError> {
-        match self.callbacks.onsend.clone() {
-            Some(name) => self.run_callback(ctx, &name, None),
-            None => Ok(CallbackOutcome::Skipped),
-        }
-    }
-
-    /// Runs the core event callback with the event's name (`core:worker-one-init`).
-    pub fn event_route(
-        &mut self,
-        ctx: &mut Context,
-        event: &str,
-    ) -> Result<CallbackOutcome, ScriptError> {
-        match self.callbacks.event.clone() {
-            Some(name) => self.run_callback(ctx, &name, Some(event)),
-            None => Ok(CallbackOutcome::Skipped),
-        }
-    }
-
-    /// Calls the global function `name` (with `arg`, for event callbacks)
-    /// while KSR calls act on `ctx`. A missing function is skipped, except
-    /// the request route callback. Clears `ctx.exit` first: exit ends one
-    /// callback, not the next one run for the same message. Script flags
-    /// are the caller's business (Kamailio's core resets them per route).
-    pub fn run_callback(
-        &mut self,
-        ctx: &mut Context,
-        name: &str,
-        arg: Option<&str>,
-    ) -> Result<CallbackOutcome, ScriptError> {
-        let func = match self.lua.globals().get::<Value>(name) {
-            Ok(Value::Function(f)) => f,
-            Ok(_) if *name == *self.callbacks.request => {
-                return Err(ScriptError::Missing {
-                    callback: name.to_string(),
-                })
-            }
-            Ok(_) => return Ok(CallbackOutcome::Skipped),
-            Err(e) => {
-                return Err(ScriptError::Engine {
-                    callback: name.to_string(),
-                    message: e.to_string(),
-                })
-            }
-        };
-        ctx.exit = false;
-        let result = {
-            let _current = Current::set(&self.slot, ctx as *mut Context);
-            match arg {
-                None => self.runner.call::<(bool, Value)>(func),
-                Some(a) => self.runner.call::<(bool, Value)>((func, a)),
-            }
-        };
-        match result {
-            Ok((true, _)) if ctx.exit => Ok(CallbackOutcome::Exit),
-            Ok((true, _)) => Ok(CallbackOutcome::Returned),
-            Ok((false, err)) => {
-                let message = error_text(&err);
-                if message == EXIT_SENTINEL {
-                    ctx.exit = true;
-                    Ok(CallbackOutcome::Exit)
-                } else {
-                    Err(ScriptError::Runtime {
-                        callback: name.to_string(),
-                        message,
-                    })
-                }
-            }
-            Err(e) => Err(ScriptError::Engine {
-                callback: name.to_string(),
-                message: e.to_string(),
-            }),
-        }
-    }
-
     /// Re-runs the scripts in the existing state when the shared reload
     /// counter moved to `version` (the `app_lua.reload` RPC bumps it; each
     /// worker calls this before routing a message). Returns whether a
@@ -320,7 +138,7 @@ impl LuaEngine {
     /// (old or new) stay, as in Kamailio, where globals persist across
     /// reloads. The version is recorded either way, so a broken script is
     /// reported once, not on every message.
-    pub fn reload_if_changed(&mut self, version: u64) -> Result<bool, EngineError> {
+    pub fn try_reload(&mut self, version: u64) -> Result<bool, EngineError> {
         if version == self.version {
             return Ok(false);
         }
@@ -388,6 +206,87 @@ impl LuaEngine {
     /// The Lua state, for the module's own functions and for tests.
     pub fn lua(&self) -> &Lua {
         &self.lua
+    }
+}
+
+impl ScriptEngine for LuaEngine {
+    fn language(&self) -> &'static str {
+        "Lua"
+    }
+
+    fn callbacks(&self) -> &CallbackNames {
+        &self.callbacks
+    }
+
+    fn run_callback(
+        &mut self,
+        ctx: &mut Context,
+        name: &str,
+        arg: Option<&str>,
+    ) -> Result<CallbackOutcome, ScriptError> {
+        let func = match self.lua.globals().get::<Value>(name) {
+            Ok(Value::Function(f)) => f,
+            Ok(_) if *name == *self.callbacks.request => {
+                return Err(ScriptError::Missing {
+                    engine: "Lua",
+                    callback: name.to_string(),
+                })
+            }
+            Ok(_) => return Ok(CallbackOutcome::Skipped),
+            Err(e) => {
+                return Err(ScriptError::Engine {
+                    engine: "Lua",
+                    callback: name.to_string(),
+                    message: e.to_string(),
+                })
+            }
+        };
+        ctx.exit = false;
+        let result = {
+            let _current = Current::set(&self.slot, ctx as *mut Context);
+            match arg {
+                None => self.runner.call::<(bool, Value)>(func),
+                Some(a) => self.runner.call::<(bool, Value)>((func, a)),
+            }
+        };
+        match result {
+            Ok((true, _)) if ctx.exit => Ok(CallbackOutcome::Exit),
+            Ok((true, _)) => Ok(CallbackOutcome::Returned),
+            Ok((false, err)) => {
+                let message = error_text(&err);
+                if message == EXIT_SENTINEL {
+                    ctx.exit = true;
+                    Ok(CallbackOutcome::Exit)
+                } else {
+                    Err(ScriptError::Runtime {
+                        engine: "Lua",
+                        callback: name.to_string(),
+                        message,
+                    })
+                }
+            }
+            Err(e) => Err(ScriptError::Engine {
+                engine: "Lua",
+                callback: name.to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn defines(&self, name: &str) -> bool {
+        matches!(
+            self.lua.globals().get::<Value>(name),
+            Ok(Value::Function(_))
+        )
+    }
+
+    fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn reload_if_changed(&mut self, version: u64) -> bool {
+        // try_reload logs the outcome.
+        self.try_reload(version).unwrap_or(true)
     }
 }
 

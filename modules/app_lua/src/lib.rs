@@ -36,8 +36,8 @@ pub mod testing;
 use kemi_core::{ModParam, ModParamKind, ModuleDef};
 
 pub use call::EXIT_SENTINEL;
-pub use engine::{CallbackNames, CallbackOutcome, EngineError, LuaEngine, ScriptError};
-pub use rpc::AppLuaReload;
+pub use engine::{EngineError, LuaEngine};
+pub use kemi_core::engine::{CallbackNames, CallbackOutcome, ScriptEngine, ScriptError};
 
 /// The `loadmodule "app_lua.so"` entry.
 pub static MODULE: ModuleDef = ModuleDef {
@@ -66,3 +66,52 @@ pub static MODULE: ModuleDef = ModuleDef {
     ],
     rpc: rpc::METHODS,
 };
+
+/// The engine for `cfgengine "lua"`: checks the config (`app_lua` loaded,
+/// at least one script), loads the scripts once on the calling thread so a
+/// broken script stops the proxy (and `-c`) before any socket is bound,
+/// and returns how each worker builds its own Lua state.
+pub fn builder(
+    runtime: &std::sync::Arc<kemi_core::Runtime>,
+) -> Result<kemi_core::engine::EngineBuilder, String> {
+    use kemi_core::engine::{script_path, BuildEngine, EngineBuilder, Threading};
+    use std::sync::Arc;
+
+    let config = runtime.config();
+    let Some(app_lua) = config.module("app_lua") else {
+        return Err(format!(
+            "{}: cfgengine \"lua\" needs loadmodule \"app_lua.so\"",
+            config.file
+        ));
+    };
+    let scripts: Vec<std::path::PathBuf> = app_lua
+        .param_all("load")
+        .filter_map(|v| v.as_str())
+        .map(|p| script_path(p, config))
+        .collect();
+    if scripts.is_empty() {
+        return Err(format!(
+            "{}: cfgengine \"lua\" needs a script: modparam(\"app_lua\", \"load\", \"/path/to/script.lua\")",
+            config.file
+        ));
+    }
+    let registry = kemi_core::Registry::new(&config.module_defs());
+    let callbacks = CallbackNames::from_config(config);
+    let runtime = Arc::clone(runtime);
+    let build: Arc<BuildEngine> = Arc::new(move || {
+        LuaEngine::with_runtime(&registry, &scripts, callbacks.clone(), Arc::clone(&runtime))
+            .map(|e| Box::new(e) as Box<dyn ScriptEngine>)
+            .map_err(|e| format!("{}: app_lua: {e}", runtime.config().file))
+    });
+    drop(build()?);
+    let reload = app_lua
+        .param("reload")
+        .and_then(|v| v.as_int())
+        .unwrap_or(1)
+        != 0;
+    Ok(EngineBuilder {
+        threading: Threading::PerWorker,
+        reload,
+        build,
+    })
+}

@@ -2,35 +2,13 @@
 //! `app_lua.list` and `app_lua.api_list`.
 //!
 //! Reload is lazy, as in Kamailio: the RPC only bumps a shared version
-//! ([`AppLuaReload`]); every worker compares it with the version its Lua
+//! ([`ReloadVersion`]); every worker compares it with the version its Lua
 //! state was loaded at before routing a message and, when it moved, calls
-//! [`LuaEngine::reload_if_changed`](crate::LuaEngine::reload_if_changed).
+//! [`LuaEngine::try_reload`](crate::LuaEngine::try_reload).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
+use kemi_core::engine::ReloadVersion;
 use kemi_core::rpc::{RpcContext, RpcError, RpcMethod};
 use serde_json::{json, Value};
-
-/// The reload version shared by the RPC server and the routing workers.
-/// Get it with `runtime.state::<AppLuaReload>()` (once per worker; reading
-/// it per message is one relaxed atomic load).
-#[derive(Debug, Default)]
-pub struct AppLuaReload {
-    version: AtomicU64,
-}
-
-impl AppLuaReload {
-    /// The version scripts should be loaded at; 0 until the first reload.
-    pub fn current(&self) -> u64 {
-        self.version.load(Ordering::Relaxed)
-    }
-
-    /// Asks every worker to reload; returns `(old, new)`.
-    pub fn bump(&self) -> (u64, u64) {
-        let old = self.version.fetch_add(1, Ordering::Relaxed);
-        (old, old.wrapping_add(1))
-    }
-}
 
 /// The methods, for `MODULE.rpc`.
 pub static METHODS: &[RpcMethod] = &[
@@ -100,7 +78,7 @@ fn reload(ctx: &RpcContext, params: &[Value]) -> Result<Value, RpcError> {
             }
         }
     }
-    let (old, new) = ctx.runtime.state::<AppLuaReload>().bump();
+    let (old, new) = ctx.runtime.state::<ReloadVersion>().bump();
     Ok(json!({"old": old, "new": new}))
 }
 
@@ -154,7 +132,7 @@ mod tests {
         assert_eq!(reload(&c, &[]), Ok(json!({"old": 0, "new": 1})));
         assert_eq!(reload(&c, &[json!(0)]), Ok(json!({"old": 1, "new": 2})));
         assert_eq!(reload(&c, &[json!(-1)]), Ok(json!({"old": 2, "new": 3})));
-        assert_eq!(c.runtime.state::<AppLuaReload>().current(), 3);
+        assert_eq!(c.runtime.state::<ReloadVersion>().current(), 3);
         assert_eq!(reload(&c, &[json!(1)]), Err(reload_failed()));
         assert_eq!(reload(&c, &[json!("x")]).map_err(|e| e.code), Err(-32602));
     }
@@ -163,7 +141,7 @@ mod tests {
     fn reload_disabled_fails() {
         let c = ctx(vec![("reload", CfgValue::Int(0))]);
         assert_eq!(reload(&c, &[]), Err(reload_failed()));
-        assert_eq!(c.runtime.state::<AppLuaReload>().current(), 0);
+        assert_eq!(c.runtime.state::<ReloadVersion>().current(), 0);
     }
 
     #[test]

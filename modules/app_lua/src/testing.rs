@@ -23,7 +23,7 @@ use kemi_core::net::{Capture, Proto, RecvInfo, Sent};
 use kemi_core::sip::Message;
 use kemi_core::{Context, ModuleDef, Registry, Runtime};
 
-use crate::{CallbackNames, CallbackOutcome, LuaEngine};
+use crate::{CallbackNames, CallbackOutcome, LuaEngine, ScriptEngine};
 
 /// A Lua test: modules to load, the message to route, how it arrived.
 pub struct LuaTest {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use kemi_core::context::RouteKind;
 use kemi_core::{Context, Registry, Runtime};
-use kemi_mod_app_lua::{CallbackNames, CallbackOutcome, EngineError, LuaEngine, ScriptError};
+use kemi_mod_app_lua::{
+    CallbackNames, CallbackOutcome, EngineError, LuaEngine, ScriptEngine, ScriptError,
+};
 
 fn script(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -167,7 +169,10 @@ fn a_runtime_error_has_a_traceback_and_the_engine_goes_on() {
     let err = e
         .run_callback(&mut context(), "test_runtime_error", None)
         .unwrap_err();
-    let ScriptError::Runtime { callback, message } = &err else {
+    let ScriptError::Runtime {
+        callback, message, ..
+    } = &err
+    else {
         panic!("not a runtime error: {err}");
     };
     assert_eq!(callback, "test_runtime_error");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use kemi_core::{
     Arg, ArgError, Context, Export, ModuleDef, Registry, Ret, ReturnKind, Runtime, Submodule,
 };
-use kemi_mod_app_lua::{CallbackNames, CallbackOutcome, LuaEngine};
+use kemi_mod_app_lua::{CallbackNames, CallbackOutcome, LuaEngine, ScriptEngine};
 
 fn context() -> Context {
     Context::new(Arc::new(Runtime::default()))
@@ -46,25 +46,25 @@ fn reload_runs_the_new_script_and_keeps_the_old_on_failure() {
     assert_eq!(flags(&mut e), 1 << 1);
     // same version: nothing happens even though the file changed
     write(&path, "function ksr_request_route() KSR.setflag(2) end\n");
-    assert!(!e.reload_if_changed(0).unwrap());
+    assert!(!e.try_reload(0).unwrap());
     assert_eq!(flags(&mut e), 1 << 1);
     // new version: the new code runs
-    assert!(e.reload_if_changed(1).unwrap());
+    assert!(e.try_reload(1).unwrap());
     assert_eq!(e.version(), 1);
     assert_eq!(flags(&mut e), 1 << 2);
     // a syntax error: reported, the previous code keeps running
     write(&path, "function ksr_request_route( KSR.setflag(3) end\n");
-    let err = e.reload_if_changed(2).unwrap_err();
+    let err = e.try_reload(2).unwrap_err();
     assert!(err.to_string().contains("reload.lua"), "{err}");
     assert_eq!(flags(&mut e), 1 << 2);
     // reported once: the version is recorded
-    assert!(!e.reload_if_changed(2).unwrap());
+    assert!(!e.try_reload(2).unwrap());
     // a runtime error while loading: reported, old functions stay
     write(
         &path,
         "local t = nil\nt.x = 1\nfunction ksr_request_route() KSR.setflag(4) end\n",
     );
-    assert!(e.reload_if_changed(3).is_err());
+    assert!(e.try_reload(3).is_err());
     assert_eq!(flags(&mut e), 1 << 2);
 }
 
