@@ -20,9 +20,11 @@ use kemi_core::{Context, Runtime};
 use crate::router::{Incoming, Outbound, Router, RouterFactory, WorkerId};
 use crate::stats::WorkerStats;
 
-/// The `cfgengine` names this build has, with the engine module providing
-/// each. One line per engine.
-const ENGINES: &[(&str, EngineEntry)] = &[("lua", kemi_mod_app_lua::builder)];
+/// The engines this build has: `cfgengine` name, the module providing it,
+/// its entry point. One line per engine module; several modules may share
+/// a name (app_python3 and app_python3s are both "python"), and the one
+/// the config loads is used.
+const ENGINES: &[(&str, &str, EngineEntry)] = &[("lua", "app_lua", kemi_mod_app_lua::builder)];
 
 /// The router factory the config's `cfgengine` selects. A script engine
 /// loads its scripts once here, on the calling thread, so a broken script
@@ -34,15 +36,34 @@ pub fn factory_for(runtime: &Arc<Runtime>) -> Result<RouterFactory, String> {
         None | Some("native") => return Ok(RouterFactory::native()),
         Some(name) => name,
     };
-    let Some((_, builder)) = ENGINES.iter().find(|(n, _)| *n == name) else {
-        let known: Vec<String> = ENGINES.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+    let candidates: Vec<_> = ENGINES.iter().filter(|(n, _, _)| *n == name).collect();
+    if candidates.is_empty() {
+        let mut known: Vec<String> = ENGINES.iter().map(|(n, _, _)| format!("\"{n}\"")).collect();
+        known.dedup();
         return Err(format!(
             "{}: cfgengine \"{name}\" is not available in this build (available: {})",
             config.file,
             known.join(", ")
         ));
+    }
+    let entry = match candidates
+        .iter()
+        .find(|(_, m, _)| config.module(m).is_some())
+    {
+        Some((_, _, entry)) => entry,
+        None => {
+            let modules: Vec<String> = candidates
+                .iter()
+                .map(|(_, m, _)| format!("loadmodule \"{m}.so\""))
+                .collect();
+            return Err(format!(
+                "{}: cfgengine \"{name}\" needs {}",
+                config.file,
+                modules.join(" or ")
+            ));
+        }
     };
-    script_factory(runtime, builder(runtime)?)
+    script_factory(runtime, entry(runtime)?)
 }
 
 fn script_factory(runtime: &Arc<Runtime>, engine: EngineBuilder) -> Result<RouterFactory, String> {
