@@ -149,9 +149,11 @@ fn export_function<'py>(py: Python<'py>, export: &'static Export) -> PyResult<Bo
     let def: &'static mut ffi::PyMethodDef = Box::leak(Box::new(ffi::PyMethodDef {
         ml_name: Box::leak(name.into_boxed_c_str()).as_ptr(),
         ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFast: ksr_call,
+            PyCFunctionFastWithKeywords: ksr_call,
         },
-        ml_flags: ffi::METH_FASTCALL,
+        // Keywords accepted only to refuse them with the function's
+        // signature (CPython's own message would name the capsule).
+        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
         ml_doc: Box::leak(doc.into_boxed_c_str()).as_ptr(),
     }));
     // SAFETY: plain CPython object construction with the GIL held; both
@@ -167,8 +169,9 @@ fn export_function<'py>(py: Python<'py>, export: &'static Export) -> PyResult<Bo
 /// The C function behind every `KSR.*` export.
 unsafe extern "C" fn ksr_call(
     slf: *mut ffi::PyObject,
-    args: *mut *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
     nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
     // A panic must not unwind into CPython's C frames.
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -179,11 +182,17 @@ unsafe extern "C" fn ksr_call(
             }
             // SAFETY: `export_function` made the capsule from a `&'static Export`.
             let export: &'static Export = &*export;
+            if !kwnames.is_null() && ffi::PyTuple_Size(kwnames) > 0 {
+                PyTypeError::new_err(format!(
+                    "{}: keyword arguments are not accepted, pass them in order [signature: {}]",
+                    export.path(),
+                    export.signature()
+                ))
+                .restore(py);
+                return ptr::null_mut();
+            }
             let args = if nargs > 0 && !args.is_null() {
-                std::slice::from_raw_parts(
-                    args as *const *mut ffi::PyObject,
-                    usize::try_from(nargs).unwrap_or(0),
-                )
+                std::slice::from_raw_parts(args, usize::try_from(nargs).unwrap_or(0))
             } else {
                 &[]
             };
