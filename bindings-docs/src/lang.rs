@@ -368,7 +368,7 @@ pub static ENGINE_X: &[EngineFn] = &[
         never_returns: true,
         doc: "Stops the running script callback at once; the engine treats this as a\n\
               normal end, not as an error.",
-        langs: &[Lang::Lua, Lang::JavaScript],
+        langs: &[Lang::Lua, Lang::Python, Lang::JavaScript],
     },
     EngineFn {
         name: "drop",
@@ -376,7 +376,7 @@ pub static ENGINE_X: &[EngineFn] = &[
         ret: ReturnKind::None,
         never_returns: true,
         doc: "Marks the message as dropped, then stops the script like `KSR.x.exit()`.",
-        langs: &[Lang::Lua, Lang::JavaScript],
+        langs: &[Lang::Lua, Lang::Python, Lang::JavaScript],
     },
     EngineFn {
         name: "probe",

@@ -2,11 +2,26 @@
 # Regenerate with `cargo run -p kemi-docs -- generate`.
 """KSR.x: functions of the Python engine itself."""
 
+from typing import NoReturn
+
 def modf(fname: str, *params: str) -> int:
     """
     Runs a function of the native configuration language by name, with string
     arguments, and gives back its integer result (-1 when it cannot be run).
     Prefer a dedicated KSR function when there is one.
+    """
+    ...
+
+def exit() -> NoReturn:
+    """
+    Stops the running script callback at once; the engine treats this as a
+    normal end, not as an error.
+    """
+    ...
+
+def drop() -> NoReturn:
+    """
+    Marks the message as dropped, then stops the script like `KSR.x.exit()`.
     """
     ...
 
