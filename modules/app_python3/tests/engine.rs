@@ -523,3 +523,28 @@ def mod_init():
     );
     assert_eq!(global(&e, "seen"), "[True, 'OPTIONS']");
 }
+
+#[test]
+fn a_worker_stays_one_python_thread_across_callbacks() {
+    let test = module_test();
+    let e = engine(
+        &test,
+        "import threading\nlocal = threading.local()\nseen = []\n\
+         def ksr_request_route():\n    local.n = getattr(local, 'n', 0) + 1\n    seen.append(local.n)\n",
+    );
+    // A worker thread of its own (the thread that started Python keeps
+    // its first thread state anyway).
+    let script = Arc::clone(e.script());
+    std::thread::spawn(move || {
+        let mut worker =
+            PyEngine::new(script, kemi_core::engine::CallbackNames::default(), 2).unwrap();
+        let test = module_test();
+        for _ in 0..3 {
+            let mut ctx = test.context(Arc::clone(worker.script().runtime())).unwrap();
+            worker.request_route(&mut ctx).unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+    assert_eq!(global(&e, "seen"), "[1, 2, 3]");
+}
