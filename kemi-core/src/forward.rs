@@ -308,9 +308,7 @@ pub fn reply_address(ctx: &Context) -> SocketAddr {
     }
     match ctx.msg.top_via() {
         Ok(via) if via.rport().is_none() => {
-            let port = via
-                .port
-                .unwrap_or_else(|| default_port(Proto::Udp));
+            let port = via.port.unwrap_or_else(|| default_port(Proto::Udp));
             SocketAddr::new(src.ip(), port)
         }
         _ => src,
@@ -371,8 +369,7 @@ pub fn strip_our_via(ctx: &Context) -> Result<(NextHop, Message), ForwardError> 
     if !ctx.msg.is_response() {
         return Err(ForwardError::BadMessage("not a reply".into()));
     }
-    let mut msg = ctx.msg.clone();
-    let (hop, edit) = {
+    let hop = {
         let vias = ctx
             .msg
             .vias()
@@ -383,40 +380,45 @@ pub fn strip_our_via(ctx: &Context) -> Result<(NextHop, Message), ForwardError> 
         if !top_via_is_ours(ctx, top) {
             return Err(ForwardError::NotForUs);
         }
-        let hop = reply_destination(next)?;
-        // Our Via may share its header line with the next one.
-        let header = ctx
-            .msg
-            .headers_of(HeaderName::Via)
-            .next()
-            .ok_or(ForwardError::NotForUs)?;
-        let same_line = ctx
-            .msg
-            .offset_of(next.raw)
-            .zip(ctx.msg.offset_of(header.value))
-            .is_some_and(|(n, h)| n < h + header.value.len());
-        let edit = if same_line {
-            let start = ctx.msg.offset_of(top.raw);
-            let end = ctx.msg.offset_of(next.raw);
-            match start.zip(end) {
-                Some((start, end)) => ViaRemoval::Splice(start, end),
-                None => return Err(ForwardError::BadMessage("Via offsets".into())),
-            }
-        } else {
-            ViaRemoval::Header(header.index)
-        };
-        (hop, edit)
+        reply_destination(next)?
     };
-    match edit {
-        ViaRemoval::Header(i) => msg.remove_header(i),
-        ViaRemoval::Splice(start, end) => msg.edit(crate::sip::Edit::Splice {
+    Ok((hop, remove_top_via(&ctx.msg)?))
+}
+
+/// The message with its first Via removed (a header line of its own, or
+/// the first value of a comma-joined line). Refused when it has fewer
+/// than two Vias: a reply needs one left to travel on.
+pub fn remove_top_via(msg: &Message) -> Result<Message, ForwardError> {
+    let vias = msg
+        .vias()
+        .map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+    let (Some(top), Some(next)) = (vias.first(), vias.get(1)) else {
+        return Err(ForwardError::NotForUs);
+    };
+    let header = msg
+        .headers_of(HeaderName::Via)
+        .next()
+        .ok_or(ForwardError::NotForUs)?;
+    // The top Via may share its header line with the next one.
+    let same_line = msg
+        .offset_of(next.raw)
+        .zip(msg.offset_of(header.value))
+        .is_some_and(|(n, h)| n < h + header.value.len());
+    let mut out = msg.clone();
+    if same_line {
+        let (Some(start), Some(end)) = (msg.offset_of(top.raw), msg.offset_of(next.raw)) else {
+            return Err(ForwardError::BadMessage("Via offsets".into()));
+        };
+        out.edit(crate::sip::Edit::Splice {
             start,
             end,
             text: String::new(),
-        }),
+        })
+    } else {
+        out.remove_header(header.index)
     }
     .map_err(|e| ForwardError::BadMessage(e.to_string()))?;
-    Ok((hop, msg))
+    Ok(out)
 }
 
 /// `bytes` (a serialised reply) with a new status line built from the
@@ -436,11 +438,6 @@ fn replace_status_line(
     let mut out = format!("SIP/2.0 {code} {reason}\r\n").into_bytes();
     out.extend_from_slice(bytes.get(eol..).unwrap_or_default());
     out
-}
-
-enum ViaRemoval {
-    Header(usize),
-    Splice(usize, usize),
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@
 //! which Kamailio answers statefully when a tm transaction exists, always
 //! answer statelessly here. When tm arrives they should try it first.
 
-
 use kemi_core::context::RouteKind;
 use kemi_core::forward::{self, fnv1a};
 use kemi_core::sip::build_reply;
@@ -113,7 +112,9 @@ pub fn send_stateless(
 /// `None` when there is none.
 fn stateful(ctx: &mut Context, code: i32, reason: &str) -> Option<i32> {
     let reply = kemi_core::context::TRANSACTION_REPLY.get()?;
-    let code = u16::try_from(code).ok().filter(|c| (100..=699).contains(c))?;
+    let code = u16::try_from(code)
+        .ok()
+        .filter(|c| (100..=699).contains(c))?;
     reply(ctx, code, reason)
 }
 
