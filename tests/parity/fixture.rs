@@ -2,9 +2,10 @@
 //! scenarios need around it: contexts holding real SIP messages, the
 //! `$shv` values the script recorded, and what was sent.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use kemi_core::context::RouteKind;
 use kemi_core::engine::{CallbackOutcome, EngineBuilder, ScriptEngine, ScriptError};
@@ -110,10 +111,12 @@ impl Files {
     /// Loads the config into a runtime sending through a capture, and
     /// calls the engine's entry point: the script is loaded once there, as
     /// the proxy does before binding sockets.
-    pub fn load(&self, engine: &Engine) -> (Arc<Runtime>, Arc<Capture>, Result<EngineBuilder, String>) {
-        let config =
-            kemi_core::config::load(&self.config, kemi_proxy::module_table::MODULES, &[])
-                .unwrap_or_else(|e| panic!("parity config {}: {e}", self.dir.display()));
+    pub fn load(
+        &self,
+        engine: &Engine,
+    ) -> (Arc<Runtime>, Arc<Capture>, Result<EngineBuilder, String>) {
+        let config = kemi_core::config::load(&self.config, kemi_proxy::module_table::MODULES, &[])
+            .unwrap_or_else(|e| panic!("parity config {}: {e}", self.dir.display()));
         let capture = Arc::new(Capture::default());
         let runtime = Arc::new(Runtime::with_config(config, capture.clone()));
         let builder = (engine.entry)(&runtime);
@@ -166,11 +169,7 @@ impl Fixture {
     }
 
     /// Runs the script function `name` on `ctx`.
-    pub fn run(
-        &mut self,
-        ctx: &mut Context,
-        name: &str,
-    ) -> Result<CallbackOutcome, ScriptError> {
+    pub fn run(&mut self, ctx: &mut Context, name: &str) -> Result<CallbackOutcome, ScriptError> {
         self.engine.run_callback(ctx, name, None)
     }
 
@@ -202,11 +201,47 @@ impl Fixture {
     /// Asserts the script never recorded `$shv(key)`.
     #[track_caller]
     pub fn expect_unset(&self, key: &str) {
-        assert_eq!(self.shv(key), PvValue::Int(0), "$shv({key}) must not be set");
+        assert_eq!(
+            self.shv(key),
+            PvValue::Int(0),
+            "$shv({key}) must not be set"
+        );
     }
 
     /// Takes what was sent so far.
     pub fn sent(&self) -> Vec<Sent> {
         self.capture.take()
+    }
+}
+
+/// Runs `f` and returns what it logged at warning level and above (the
+/// engines report failed reloads only through the log).
+pub fn logs_during<T>(f: impl FnOnce() -> T) -> (T, String) {
+    let captured = LogBuffer::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let result = tracing::subscriber::with_default(subscriber, f);
+    let bytes = captured.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    (result, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

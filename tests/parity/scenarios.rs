@@ -7,11 +7,14 @@ use kemi_core::engine::{CallbackOutcome, ReloadVersion, ScriptError};
 use kemi_core::net::Proto;
 use kemi_core::Context;
 
-use crate::fixture::{sender, Files, Fixture, INVITE, OPTIONS, REPLY_200};
+use crate::fixture::{logs_during, sender, Files, Fixture, INVITE, OPTIONS, REPLY_200};
 use crate::Engine;
 
+/// A scenario: panics when the engine misbehaves.
+pub type Scenario = fn(&Engine);
+
 /// Every scenario, by name (the names `unsupported` lists).
-pub const ALL: &[(&str, fn(&Engine))] = &[
+pub const ALL: &[(&str, Scenario)] = &[
     ("request_route", request_route),
     ("reply_route", reply_route),
     ("onsend_route", onsend_route),
@@ -95,9 +98,27 @@ fn event_route(engine: &Engine) {
 fn named_routes(engine: &Engine) {
     let mut fx = Fixture::new(engine, "named_routes");
     let routes = [
-        ("ksr_branch_route_one", INVITE, RouteKind::Branch, "branch_route", "one INVITE"),
-        ("ksr_onreply_route_one", REPLY_200, RouteKind::OnReply, "onreply_route", "one 200"),
-        ("ksr_failure_route_one", INVITE, RouteKind::Failure, "failure_route", "one INVITE"),
+        (
+            "ksr_branch_route_one",
+            INVITE,
+            RouteKind::Branch,
+            "branch_route",
+            "one INVITE",
+        ),
+        (
+            "ksr_onreply_route_one",
+            REPLY_200,
+            RouteKind::OnReply,
+            "onreply_route",
+            "one 200",
+        ),
+        (
+            "ksr_failure_route_one",
+            INVITE,
+            RouteKind::Failure,
+            "failure_route",
+            "one INVITE",
+        ),
     ];
     for (name, msg, route, key, expected) in routes {
         assert!(fx.engine.defines(name), "{name} is defined");
@@ -169,7 +190,8 @@ fn exit(engine: &Engine) {
     let mut ctx = fx.context(OPTIONS, RouteKind::Request);
     assert_eq!(
         fx.run(&mut ctx, "parity_exit").unwrap(),
-        CallbackOutcome::Exit
+        CallbackOutcome::Exit,
+        "exit ends the callback"
     );
     assert!(ctx.exit, "ctx.exit is set");
     assert!(!ctx.drop, "exit is not drop");
@@ -187,9 +209,10 @@ fn exit_caught(engine: &Engine) {
     let mut ctx = fx.context(OPTIONS, RouteKind::Request);
     assert_eq!(
         fx.run(&mut ctx, "parity_exit_caught").unwrap(),
-        CallbackOutcome::Exit
+        CallbackOutcome::Exit,
+        "an exit the script caught still ends the callback"
     );
-    assert!(ctx.exit);
+    assert!(ctx.exit, "ctx.exit is set");
     fx.expect_shv("exit_caught_before", "yes");
     fx.expect_unset("exit_caught_after");
 }
@@ -201,20 +224,22 @@ fn drop(engine: &Engine) {
     let mut ctx = fx.context(REPLY_200, RouteKind::Reply);
     assert_eq!(
         fx.run(&mut ctx, "parity_drop").unwrap(),
-        CallbackOutcome::Exit
+        CallbackOutcome::Exit,
+        "drop ends the callback"
     );
     assert!(ctx.drop, "a reply is dropped");
-    assert!(ctx.exit);
+    assert!(ctx.exit, "ctx.exit is set");
     fx.expect_shv("drop_before", "yes");
     fx.expect_unset("drop_after");
 
     let mut ctx = fx.context(OPTIONS, RouteKind::Request);
     assert_eq!(
         fx.run(&mut ctx, "parity_drop").unwrap(),
-        CallbackOutcome::Exit
+        CallbackOutcome::Exit,
+        "drop ends the request route too"
     );
     assert!(!ctx.drop, "drop has no effect in the request route");
-    assert!(ctx.exit);
+    assert!(ctx.exit, "ctx.exit is set");
     fx.expect_unset("drop_after");
 }
 
@@ -261,7 +286,10 @@ fn uncaught_error(engine: &Engine) {
         }) => {
             assert_eq!(callback, "parity_fail");
             assert!(message.contains("parity deliberate failure"), "{message}");
-            assert!(message.contains(engine.script), "names the script: {message}");
+            assert!(
+                message.contains(engine.script),
+                "names the script: {message}"
+            );
             assert!(
                 message.contains("parity_fail_inner"),
                 "a traceback through the inner function: {message}"
@@ -282,7 +310,10 @@ fn uncaught_error(engine: &Engine) {
 
     // The same engine routes the next message.
     let mut ctx = fx.context(OPTIONS, RouteKind::Request);
-    returned(fx.engine.request_route(&mut ctx), "request route after errors");
+    returned(
+        fx.engine.request_route(&mut ctx),
+        "request route after errors",
+    );
     assert_eq!(fx.sent().len(), 1, "the OPTIONS is answered");
 }
 
@@ -326,14 +357,28 @@ fn reload(engine: &Engine) {
     fx.expect_shv("version", "parity-v2");
 
     // A syntax error in every language.
-    fx.files
-        .write_script(&format!("{}\n)(\n", original.replace("parity-v1", "parity-v3")));
+    fx.files.write_script(&format!(
+        "{}\n)(\n",
+        original.replace("parity-v1", "parity-v3")
+    ));
     let (_, v2) = shared.bump();
-    assert!(fx.engine.reload_if_changed(v2), "a reload is attempted");
+    let (attempted, logs) = logs_during(|| fx.engine.reload_if_changed(v2));
+    assert!(attempted, "a reload is attempted");
+    assert!(
+        logs.contains("ERROR") && logs.contains(engine.script),
+        "the failed reload is logged as an error naming the script: {logs:?}"
+    );
+    // Recorded, so the routing threads do not retry it on every message.
+    assert_eq!(fx.engine.version(), v2);
+    let (attempted, logs) = logs_during(|| fx.engine.reload_if_changed(v2));
+    assert!(!attempted && logs.is_empty(), "retried: {logs:?}");
     fx.run_ok("parity_version");
     fx.expect_shv("version", "parity-v2");
     let mut ctx = fx.context(OPTIONS, RouteKind::Request);
-    returned(fx.engine.request_route(&mut ctx), "request route after a failed reload");
+    returned(
+        fx.engine.request_route(&mut ctx),
+        "request route after a failed reload",
+    );
 
     fx.files
         .write_script(&original.replace("parity-v1", "parity-v4"));
