@@ -56,8 +56,16 @@
 //! | `parity_features()` | `has_auth`, `has_sl`, `has_ktest` = `yes`/`no`: whether `KSR.auth`, `KSR.sl`, `KSR.ktest` exist |
 //! | `parity_version()` | `version` = `parity-v1`: the only occurrence of that text in the script (the reload scenario rewrites it) |
 //!
-//! Ruby spells the submodules `KSR::PV`, `KSR::KTEST`...; the names and
-//! recorded values stay the same.
+//! Per language: Ruby spells the submodules `KSR::PV`, `KSR::KTEST`...;
+//! with app_python3 the functions are methods of the object `mod_init()`
+//! returns (taking `msg`), with app_python3s module functions. The names
+//! and the recorded values stay the same.
+//!
+//! Errors: a wrong argument must raise a catchable script error whose text
+//! contains the KEMI signature (`ret_int(int n)`, as `Export::invoke`'s
+//! error gives it); an uncaught error must come back as
+//! `ScriptError::Runtime` with the error's text and a traceback naming the
+//! script file and `parity_fail_inner`.
 
 mod fixture;
 mod scenarios;

@@ -30,6 +30,7 @@ pub const ALL: &[(&str, Scenario)] = &[
     ("features", features),
     ("reload", reload),
     ("load_errors", load_errors),
+    ("proxy_selects_engine", proxy_selects_engine),
 ];
 
 /// The script function ends without an error and without exit.
@@ -282,8 +283,11 @@ fn uncaught_error(engine: &Engine) {
     let mut ctx = fx.context(OPTIONS, RouteKind::Request);
     match fx.run(&mut ctx, "parity_fail") {
         Err(ScriptError::Runtime {
-            callback, message, ..
+            engine: language,
+            callback,
+            message,
         }) => {
+            assert_eq!(language, fx.engine.language());
             assert_eq!(callback, "parity_fail");
             assert!(message.contains("parity deliberate failure"), "{message}");
             assert!(
@@ -405,4 +409,18 @@ fn load_errors(engine: &Engine) {
         Ok(_) => panic!("a script without ksr_request_route must not load"),
         Err(e) => assert!(e.contains("ksr_request_route"), "names the function: {e}"),
     }
+}
+
+/// The proxy's own engine table picks this engine for the config's
+/// `cfgengine` and module, and loads the script through it.
+fn proxy_selects_engine(engine: &Engine) {
+    let files = Files::new(engine, "proxy_selects_engine", "");
+    let (runtime, _, builder) = files.load(engine);
+    builder.unwrap_or_else(|e| panic!("entry point: {e}"));
+    kemi_proxy::engine::check(&runtime).unwrap_or_else(|e| {
+        panic!(
+            "the proxy does not run cfgengine \"{}\": {e}",
+            engine.cfgengine
+        )
+    });
 }
