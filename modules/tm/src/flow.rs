@@ -693,13 +693,14 @@ fn complete(tm: &Tm, tx: &TxRef, engine: &mut dyn ScriptEngine) {
     let mode = tm.settings().failure_reply_mode;
     let (best, failure) = {
         let mut t = lock(tx);
-        if t.final_sent || t.pending() || t.in_failure || t.removed || t.branches.is_empty() {
+        // No branches at all: every one was dropped or could not be
+        // built; the 500 below answers the request.
+        if t.final_sent || t.pending() || t.in_failure || t.removed {
             return;
         }
         let best = t.best_branch(mode);
         let failure = match (&t.routes.failure, best) {
             (Some(_), Some((_, code))) if code >= 300 => t.routes.failure.take(),
-            (Some(_), None) => t.routes.failure.take(),
             _ => None,
         };
         if failure.is_some() {
