@@ -119,6 +119,8 @@ fn mypy_accepts_the_python_scripts_of_the_repository() {
         "examples/python3s/kamailio.py",
         "proxy/tests/python/stateless.py",
         "proxy/tests/python/stateless3s.py",
+        "tests/parity/scripts/parity.py",
+        "tests/parity/scripts/parity3s.py",
     ];
     for script in scripts {
         // One run each: both examples are modules named `kamailio`.
