@@ -151,8 +151,8 @@ fn free_udp_port() -> u16 {
 }
 
 /// Starts a copy of an example (examples/<dir>/) on a free port, with its
-/// next hop moved to `next_hop`.
-fn run_example(dir: &str, next_hop: &str) -> Proxy {
+/// next hop moved to `next_hop`, and `defines` (`-A NAME`).
+fn run_example(dir: &str, next_hop: &str, defines: &[&str]) -> Proxy {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples")
         .join(dir);
@@ -187,6 +187,7 @@ fn run_example(dir: &str, next_hop: &str) -> Proxy {
     let child = Command::new(BIN)
         .arg("-f")
         .arg(&cfg)
+        .args(defines.iter().flat_map(|d| ["-A", d]))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -235,7 +236,14 @@ fn examples_relay_calls_through_to_a_sipp_uas() {
         return;
     }
     const CALLS: u32 = 300;
-    for example in ["python", "python3s"] {
+    // Stateless (KSR.forward) and, with WITH_TM, through tm with the
+    // script's branch and onreply callbacks.
+    for (example, defines) in [
+        ("python", &[][..]),
+        ("python3s", &[][..]),
+        ("python", &["WITH_TM"][..]),
+        ("python3s", &["WITH_TM"][..]),
+    ] {
         let uas_port = free_udp_port();
         let uas = Command::new(SIPP)
             .args(["-sn", "uas", "-i", "127.0.0.1", "-p", &uas_port.to_string()])
@@ -254,7 +262,7 @@ fn examples_relay_calls_through_to_a_sipp_uas() {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        let mut proxy = run_example(example, &format!("sip:127.0.0.1:{uas_port}"));
+        let mut proxy = run_example(example, &format!("sip:127.0.0.1:{uas_port}"), defines);
         wait_keepalive(&proxy);
         let uac = sipp_uac(
             proxy.dir.path(),
@@ -269,6 +277,16 @@ fn examples_relay_calls_through_to_a_sipp_uas() {
         assert_sipp_ok(uas, &format!("uas behind examples/{example}"), &mut proxy);
         let log = proxy.log();
         assert!(log.contains("from kamailio python"), "{log}");
+        if !defines.is_empty() {
+            assert!(
+                log.contains("===== branch route - from kamailio python"),
+                "{log}"
+            );
+            assert!(
+                log.contains("===== onreply route - from kamailio python"),
+                "{log}"
+            );
+        }
         assert!(!log.contains("script error"), "{log}");
     }
 }
