@@ -142,3 +142,84 @@ pub fn builder(
         build,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use kemi_core::config::{Config, LoadedModule, Value};
+    use kemi_core::Runtime;
+
+    fn script_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts")
+    }
+
+    fn runtime(params: Vec<(&str, Value)>, edit: impl FnOnce(&mut Config)) -> Arc<Runtime> {
+        let mut config = Config::default();
+        config.modules.push(LoadedModule {
+            def: &MODULE,
+            params: params
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v))
+                .collect(),
+        });
+        edit(&mut config);
+        Arc::new(Runtime::with_config(
+            config,
+            Arc::new(kemi_core::net::Capture::default()),
+        ))
+    }
+
+    fn path(name: &str) -> Value {
+        Value::Str(script_dir().join(name).display().to_string())
+    }
+
+    fn error(runtime: &Arc<Runtime>) -> String {
+        builder(runtime).err().expect("the builder must refuse")
+    }
+
+    #[test]
+    fn a_script_is_required_and_load_and_loaddir_exclude_each_other() {
+        let none = runtime(vec![("mode", Value::Int(1))], |_| {});
+        assert!(error(&none).contains("modparam(\"app_jsdt\", \"load\""));
+        let both = runtime(
+            vec![
+                ("load", path("basic.js")),
+                ("loaddir", Value::Str(script_dir().display().to_string())),
+            ],
+            |_| {},
+        );
+        assert!(error(&both).contains("either \"load\" or \"loaddir\""));
+        let missing = runtime(vec![("load", path("absent.js"))], |_| {});
+        assert!(error(&missing).contains("absent.js"));
+    }
+
+    #[test]
+    fn the_module_must_be_loaded() {
+        let rt = Arc::new(Runtime::default());
+        assert!(error(&rt).contains("loadmodule \"app_jsdt.so\""));
+    }
+
+    #[test]
+    fn builds_per_worker_engines_with_mode_and_the_fixed_request_route() {
+        // require_main.js needs `require`: mode 1 (the default) has it.
+        let rt = runtime(vec![("load", path("require_main.js"))], |c| {
+            c.kemi.request_route = "my_route".to_string();
+        });
+        let engine = builder(&rt).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(engine.threading, kemi_core::engine::Threading::PerWorker);
+        assert!(engine.reload);
+        let mut js = (engine.build)().unwrap();
+        // kemi.request_route_callback does not apply: ksr_request_route runs.
+        assert_eq!(&*js.callbacks().request, REQUEST_ROUTE);
+        let mut ctx = kemi_core::Context::new(Arc::clone(&rt));
+        js.request_route(&mut ctx).unwrap();
+        assert_eq!(ctx.flags, 1 << 4);
+        let mode0 = runtime(
+            vec![("load", path("require_main.js")), ("mode", Value::Int(0))],
+            |_| {},
+        );
+        assert!(error(&mode0).contains("require"));
+    }
+}
