@@ -12,6 +12,7 @@ use std::rc::Rc;
 use kemi_core::{Arg, Context, Export, Registry, Ret, Xval};
 use rquickjs::function::Rest;
 use rquickjs::{qjs, Array, Ctx, Exception, Function, Object, Type, Value};
+use smallvec::SmallVec;
 
 /// What `KSR.x.exit()` throws, as Kamailio's app_jsdt does: a plain string
 /// the engine recognises and treats as a normal end of the callback.
@@ -155,8 +156,8 @@ fn call_export<'js>(
         // acts on the message any more; end the callback again.
         return Err(throw_exit(cx));
     }
-    let held: Vec<Held> = values.iter().map(Held::from_value).collect();
-    let args: Vec<Arg<'_>> = held.iter().map(Held::arg).collect();
+    let held: SmallVec<[Held; 8]> = values.iter().map(Held::from_value).collect();
+    let args: SmallVec<[Arg<'_>; 8]> = held.iter().map(Held::arg).collect();
     // A panicking module function must not unwind through QuickJS's frames.
     let result = catch_unwind(AssertUnwindSafe(|| export.invoke(ctx, &args)));
     drop(args);
