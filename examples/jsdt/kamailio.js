@@ -21,11 +21,6 @@
 // Where requests go: the next hop for everything this proxy relays.
 var NEXT_HOP = "sip:127.0.0.1:5080";
 
-// KSR.tm, read through an untyped view of KSR: the editor stubs list only
-// the modules kemi-proxy has, and tm may not be one of them yet.
-/** @type {any} */
-var TM = /** @type {any} */ (KSR).tm;
-
 // request_route {}
 function ksr_request_route() {
     KSR.info("===== request - from kamailio javascript script\n");
@@ -40,8 +35,8 @@ function ksr_request_route() {
 
     // CANCEL: with tm, only for a transaction we know; stateless, it goes
     // the way the INVITE went.
-    if (KSR.is_CANCEL() && TM) {
-        if (TM.t_check_trans() > 0) {
+    if (KSR.is_CANCEL() && KSR.tm) {
+        if (KSR.tm.t_check_trans() > 0) {
             ksr_route_relay();
         }
         KSR.x.exit();
@@ -89,12 +84,12 @@ function ksr_route_reqinit() {
 // statelessly otherwise. Never returns: every path ends the callback.
 /** @returns {never} */
 function ksr_route_relay() {
-    if (TM) {
+    if (KSR.tm) {
         // Stateful: the callbacks below run for this transaction.
-        TM.t_on_branch("ksr_branch_route_one");
-        TM.t_on_reply("ksr_onreply_route_one");
-        TM.t_on_failure("ksr_failure_route_one");
-        if (TM.t_relay() < 0) {
+        KSR.tm.t_on_branch("ksr_branch_route_one");
+        KSR.tm.t_on_reply("ksr_onreply_route_one");
+        KSR.tm.t_on_failure("ksr_failure_route_one");
+        if (KSR.tm.t_relay() < 0) {
             KSR.sl.send_reply(500, "Server error");
         }
         KSR.x.exit();

@@ -1,6 +1,7 @@
 //! The JavaScript engine in the real binary, against sipp: the shipped
 //! example (examples/jsdt) answering keepalive OPTIONS and relaying calls
-//! statelessly to a sipp UAS, and a reload while sipp's traffic flows.
+//! to a sipp UAS, statelessly and (`-A WITH_TM`) through tm, and a reload
+//! while sipp's traffic flows.
 //! No timing assertions. Skipped where sipp is not installed
 //! (`scripts/setup`).
 
@@ -38,8 +39,9 @@ const EXAMPLE_MODULES: &[&str] = &[
 ];
 
 /// The jsdt example on a free port with `children` workers, its next hop
-/// moved to `next_hop` (a copy of the script in `dir`).
-fn start_example(dir: &Path, children: u32, next_hop: &str) -> Proxy {
+/// moved to `next_hop` (a copy of the script in `dir`), started with
+/// `args` (`-A WITH_TM`...).
+fn start_example(dir: &Path, children: u32, next_hop: &str, args: &[&str]) -> Proxy {
     let script = std::fs::read_to_string(examples().join("kamailio.js"))
         .unwrap()
         .replace("sip:127.0.0.1:5080", next_hop);
@@ -52,7 +54,7 @@ fn start_example(dir: &Path, children: u32, next_hop: &str) -> Proxy {
             "\"load\", \"kamailio.js\"",
             &format!("\"load\", \"{}\"", script.display()),
         );
-    let proxy = Proxy::spawn(&cfg, &[]);
+    let proxy = Proxy::spawn(&cfg, args);
     wait_for_keepalive(&proxy);
     proxy
 }
@@ -130,7 +132,7 @@ fn jsdt_example_answers_keepalive_options_from_sipp() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut proxy = start_example(dir.path(), 2, "sip:127.0.0.1:5080");
+    let mut proxy = start_example(dir.path(), 2, "sip:127.0.0.1:5080", &[]);
     let uac = sipp_uac(
         &proxy,
         &["-sf", &scenario("options_keepalive.xml")],
@@ -186,7 +188,12 @@ fn jsdt_example_relays_calls_statelessly_to_a_sipp_uas() {
     // One worker: with two, the 180 and 200 of a call may be relayed by
     // different workers and overtake each other (stateless relaying keeps
     // no order), and sipp's uac counts a 180 after the 200 as unexpected.
-    let mut proxy = start_example(uas_dir.path(), 1, &format!("sip:127.0.0.1:{}", uas.port));
+    let mut proxy = start_example(
+        uas_dir.path(),
+        1,
+        &format!("sip:127.0.0.1:{}", uas.port),
+        &[],
+    );
     // INVITE, 180, 200, ACK, BYE, 200: every request relayed to the UAS by
     // KSR.forward(), every reply relayed back by the proxy.
     let uac = sipp_uac(&proxy, &["-sn", "uac"], 500, 100);
@@ -196,6 +203,33 @@ fn jsdt_example_relays_calls_statelessly_to_a_sipp_uas() {
         log.contains("===== response - from kamailio javascript script"),
         "ksr_reply_route ran:\n{log}"
     );
+}
+
+#[test]
+fn jsdt_example_with_tm_relays_calls_statefully_to_a_sipp_uas() {
+    let mut modules = EXAMPLE_MODULES.to_vec();
+    modules.push("tm");
+    if !runnable(&modules) {
+        return;
+    }
+    let uas_dir = tempfile::tempdir().unwrap();
+    let uas = Uas::start(uas_dir.path());
+    let mut proxy = start_example(
+        uas_dir.path(),
+        2,
+        &format!("sip:127.0.0.1:{}", uas.port),
+        &["-A", "WITH_TM"],
+    );
+    let uac = sipp_uac(&proxy, &["-sn", "uac"], 300, 100);
+    assert_sipp_ok(uac, &mut proxy, "uac through the proxy (tm) to the uas");
+    // The script's KSR.tm branch ran, with the callbacks it armed.
+    let log = proxy.log();
+    for route in ["branch route", "onreply route"] {
+        assert!(
+            log.contains(&format!("===== {route} - from kamailio javascript script")),
+            "{route} ran:\n{log}"
+        );
+    }
 }
 
 /// The routing script of the reload test: OPTIONS answered with 200 and
