@@ -419,3 +419,44 @@ From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: other\r\nCSeq: 1 INVITE
 Content-Length: 0\r\n\r\n";
     assert!(!p.reply_bytes(reply.as_bytes().to_vec(), CALLEE.parse().unwrap()));
 }
+
+#[test]
+fn local_requests_pass_the_event_callback() {
+    let script = r#"
+function ksr_request_route()
+    KSR.tm.t_uac_send("OPTIONS", "sip:probe@127.0.0.1:5090", "", "", "X-Probe: 1\r\n", "")
+end
+function ksr_tm_event(evname)
+    KSR.pv.sets("$shv(event)", evname)
+    KSR.pv.sets("$shv(event_rm)", KSR.pv.get("$rm"))
+    KSR.hdr.append("X-Seen: yes\r\n")
+end
+"#;
+    let mut p = proxy(
+        script,
+        "modparam(\"tm\", \"event_callback\", \"ksr_tm_event\")",
+    );
+    p.request(INVITE, CALLER);
+    let sent = to(&p.sent(), FAILOVER);
+    assert_eq!(lines(&sent), ["OPTIONS sip:probe@127.0.0.1:5090 SIP/2.0"]);
+    let msg = Message::parse(sent[0].bytes.clone()).unwrap();
+    assert_eq!(msg.header_by_name("X-Probe"), Some("1"));
+    assert_eq!(msg.header_by_name("X-Seen"), Some("yes"));
+    assert_eq!(p.shv("event").as_deref(), Some("tm:local-request"));
+    assert_eq!(p.shv("event_rm").as_deref(), Some("OPTIONS"));
+}
+
+#[test]
+fn tcp_next_hop_is_used_without_retransmissions() {
+    let script = SCRIPT.replace("sip:127.0.0.1:5080", "sip:127.0.0.1:5080;transport=tcp");
+    let mut p = proxy(&script, "modparam(\"tm\", \"retr_timer1\", 10)");
+    p.request(INVITE, CALLER);
+    let down = to(&p.sent(), CALLEE);
+    assert_eq!(down.len(), 1);
+    assert_eq!(down[0].proto, Proto::Tcp);
+    let inv = Message::parse(down[0].bytes.clone()).unwrap();
+    assert_eq!(inv.top_via().unwrap().transport, "TCP");
+    std::thread::sleep(Duration::from_millis(40));
+    p.timers();
+    assert!(to(&p.sent(), CALLEE).is_empty());
+}
