@@ -24,7 +24,10 @@ use crate::stats::WorkerStats;
 /// its entry point. One line per engine module; several modules may share
 /// a name (app_python3 and app_python3s are both "python"), and the one
 /// the config loads is used.
-const ENGINES: &[(&str, &str, EngineEntry)] = &[("lua", "app_lua", kemi_mod_app_lua::builder)];
+const ENGINES: &[(&str, &str, EngineEntry)] = &[
+    ("lua", "app_lua", kemi_mod_app_lua::builder),
+    ("ruby", "app_ruby", kemi_mod_app_ruby::builder),
+];
 
 /// The router factory the config's `cfgengine` selects. A script engine
 /// loads its scripts once here, on the calling thread, so a broken script

@@ -666,6 +666,33 @@ fn the_builder_refuses_a_config_without_script() -> TestResult {
     Ok(())
 }
 
+/// Ruby traps SIGINT, SIGTERM and others when it starts; the engine puts
+/// back what was there (the default here: this binary installs none), so
+/// the proxy's own signal handling decides what those signals do.
+fn ruby_leaves_the_signal_handlers_as_they_were() -> TestResult {
+    engine("basic.rb")?;
+    for (name, sig, want) in [
+        ("SIGINT", libc::SIGINT, libc::SIG_DFL),
+        ("SIGTERM", libc::SIGTERM, libc::SIG_DFL),
+        ("SIGHUP", libc::SIGHUP, libc::SIG_DFL),
+        ("SIGUSR1", libc::SIGUSR1, libc::SIG_DFL),
+        // Rust's runtime ignores SIGPIPE before main
+        ("SIGPIPE", libc::SIGPIPE, libc::SIG_IGN),
+    ] {
+        // SAFETY: reads the current action into a zeroed struct.
+        let action = unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig, std::ptr::null(), &mut old);
+            old.sa_sigaction
+        };
+        ensure!(
+            action == want,
+            "{name} handler is {action:#x}, not {want:#x}"
+        );
+    }
+    Ok(())
+}
+
 fn temp_script(name: &str, text: &str) -> Result<PathBuf, String> {
     let path =
         std::env::temp_dir().join(format!("kemi-ruby-engine-{}-{name}.rb", std::process::id()));
@@ -674,6 +701,10 @@ fn temp_script(name: &str, text: &str) -> Result<PathBuf, String> {
 }
 
 const SCENARIOS: &[(&str, fn() -> TestResult)] = &[
+    (
+        "ruby_leaves_the_signal_handlers_as_they_were",
+        ruby_leaves_the_signal_handlers_as_they_were,
+    ),
     (
         "request_route_runs_and_changes_the_context",
         request_route_runs_and_changes_the_context,
