@@ -344,7 +344,7 @@ fn runaway_recursion_is_a_script_error() -> TestResult {
     )?;
     let mut e = RubyEngine::with_runtime(
         &with_ktest(),
-        &[path.clone()],
+        std::slice::from_ref(&path),
         CallbackNames::default(),
         runtime(),
     )
@@ -470,8 +470,9 @@ fn callback_names_are_configurable() -> TestResult {
         "names",
         "def my_request\n  KSR.setflag(7)\nend\ndef my_event(name)\n  $seen_event = name\nend\n",
     )?;
-    let mut e = RubyEngine::with_runtime(&with_ktest(), &[path.clone()], names, runtime())
-        .map_err(|e| e.to_string())?;
+    let mut e =
+        RubyEngine::with_runtime(&with_ktest(), std::slice::from_ref(&path), names, runtime())
+            .map_err(|e| e.to_string())?;
     let mut ctx = context();
     e.request_route(&mut ctx).map_err(|e| e.to_string())?;
     ensure_eq!(ctx.flags, 1 << 7);
@@ -486,7 +487,7 @@ fn reload_runs_new_code_and_keeps_old_code_on_failure() -> TestResult {
     let path = temp_script("reload", "def ksr_request_route\n  KSR.setflag(1)\nend\n")?;
     let mut e = RubyEngine::with_runtime(
         &with_ktest(),
-        &[path.clone()],
+        std::slice::from_ref(&path),
         CallbackNames::default(),
         runtime(),
     )
@@ -700,7 +701,10 @@ fn temp_script(name: &str, text: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-const SCENARIOS: &[(&str, fn() -> TestResult)] = &[
+/// A scenario: its name and the function running it.
+type Scenario = (&'static str, fn() -> TestResult);
+
+const SCENARIOS: &[Scenario] = &[
     (
         "ruby_leaves_the_signal_handlers_as_they_were",
         ruby_leaves_the_signal_handlers_as_they_were,
