@@ -176,7 +176,36 @@ pub struct Context {
     /// State modules keep for this one message (what `rr` queued or
     /// matched...), one value per type; see [`Extensions`].
     pub ext: Extensions,
+    /// What the transaction layer tells routes it runs (`$T_*`).
+    pub tm: TmView,
 }
+
+/// The transaction facts a route sees through `$T_*` pseudo-variables,
+/// filled by tm when it runs a branch, onreply or failure route.
+#[derive(Clone, Debug, Default)]
+pub struct TmView {
+    /// `$T_branch_idx`: the branch the route runs for (0 otherwise).
+    pub branch_index: i32,
+    /// `$T_reply_code`: the reply's status code (0 when none).
+    pub reply_code: u16,
+    /// `$T_reply_reason`.
+    pub reply_reason: String,
+    /// The transaction's request, for `$T_req(...)` outside the request
+    /// route.
+    pub request: Option<Message>,
+    /// The winning (failure route) or current (onreply) reply, for
+    /// `$T_rpl(...)`.
+    pub reply: Option<Message>,
+}
+
+/// Replies to the message through its transaction, when it has one:
+/// `Some(code)` with the KEMI result, `None` when there is no transaction
+/// (the caller then replies statelessly). Installed by tm.
+pub type TransactionReply = fn(&mut Context, u16, &str) -> Option<i32>;
+
+/// The installed [`TransactionReply`]; unset while no transaction exists.
+/// `KSR.sl.send_reply` and friends use it to answer statefully.
+pub static TRANSACTION_REPLY: std::sync::OnceLock<TransactionReply> = std::sync::OnceLock::new();
 
 /// Per-message values owned by modules, keyed by their type: a module
 /// defines a private type and finds it again on later calls for the same
@@ -275,6 +304,48 @@ impl Context {
             defer_sends: false,
             outgoing: Vec::new(),
             ext: Extensions::default(),
+            tm: TmView::default(),
+        }
+    }
+
+    /// A copy of the routing state (message with its edits, URIs, flags,
+    /// AVPs, send options) for later routes of the same request: tm keeps
+    /// one with the transaction for its branch and failure routes. Module
+    /// extensions, queued sends and counters start empty.
+    pub fn fork(&self) -> Context {
+        Context {
+            runtime: Arc::clone(&self.runtime),
+            msg: self.msg.clone(),
+            faked: self.faked,
+            recv: self.recv,
+            new_uri: self.new_uri.clone(),
+            route: self.route,
+            flags: self.flags,
+            sflags: 0,
+            bflags: self.bflags,
+            dst_uri: self.dst_uri.clone(),
+            force_rport: self.force_rport,
+            add_local_rport: self.add_local_rport,
+            forward_send: self.forward_send,
+            reply_send: self.reply_send,
+            drop: false,
+            exit: false,
+            advertised_address: self.advertised_address.clone(),
+            advertised_port: self.advertised_port.clone(),
+            tcp_alias_port: self.tcp_alias_port,
+            error_reply: self.error_reply.clone(),
+            pv: self.pv.clone(),
+            reply_headers: self.reply_headers.clone(),
+            branches: self.branches.clone(),
+            xflags: self.xflags,
+            send_socket: self.send_socket.clone(),
+            via_options: self.via_options,
+            error_reply_headers: self.error_reply_headers.clone(),
+            replies_sent: 0,
+            defer_sends: self.defer_sends,
+            outgoing: Vec::new(),
+            ext: Extensions::default(),
+            tm: self.tm.clone(),
         }
     }
 

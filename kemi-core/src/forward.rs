@@ -209,6 +209,17 @@ pub fn build_request(
     hop: &NextHop,
     local: SocketAddr,
 ) -> Result<Vec<u8>, ForwardError> {
+    build_request_with_branch(ctx, hop, local, &stateless_branch(&ctx.msg))
+}
+
+/// [`build_request`] with the Via branch given (tm's are per transaction
+/// and branch).
+pub fn build_request_with_branch(
+    ctx: &Context,
+    hop: &NextHop,
+    local: SocketAddr,
+    branch: &str,
+) -> Result<Vec<u8>, ForwardError> {
     if !ctx.msg.is_request() {
         return Err(ForwardError::BadMessage("not a request".into()));
     }
@@ -221,7 +232,7 @@ pub fn build_request(
         "SIP/2.0/{} {};branch={}",
         via_transport(hop.proto),
         sent_by(ctx, local),
-        stateless_branch(&ctx.msg)
+        branch
     );
     if ctx.add_local_rport {
         via.push_str(";rport");
@@ -286,6 +297,24 @@ pub fn reply_destination(via: &Via<'_>) -> Result<NextHop, ForwardError> {
     })
 }
 
+/// Where a reply to the request goes (RFC 3261 18.2.2, RFC 3581): back to
+/// the sender's address; on UDP to the Via's port unless `rport` was asked
+/// for (by the client or by `KSR.force_rport()`), streams to the
+/// connection's peer.
+pub fn reply_address(ctx: &Context) -> SocketAddr {
+    let src = ctx.recv.src;
+    if ctx.recv.proto != Proto::Udp || ctx.force_rport {
+        return src;
+    }
+    match ctx.msg.top_via() {
+        Ok(via) if via.rport().is_none() => {
+            let port = via.port.unwrap_or_else(|| default_port(Proto::Udp));
+            SocketAddr::new(src.ip(), port)
+        }
+        _ => src,
+    }
+}
+
 /// True when the top Via of `msg` was put there by this proxy.
 fn top_via_is_ours(ctx: &Context, via: &Via<'_>) -> bool {
     let proto = Proto::parse(via.transport);
@@ -321,11 +350,26 @@ pub fn forward_reply_status(
     code: Option<u16>,
     reason: Option<&str>,
 ) -> Result<NextHop, ForwardError> {
+    let (hop, msg) = strip_our_via(ctx)?;
+    let mut bytes = msg.serialize();
+    if code.is_some() || reason.is_some() {
+        bytes = replace_status_line(ctx, &bytes, code, reason);
+    }
+    let local = local_socket(ctx, &hop);
+    ctx.runtime()
+        .transport()
+        .send(hop.proto, Some(local), hop.dst, &bytes)?;
+    Ok(hop)
+}
+
+/// For a received reply whose top Via is this proxy's: the reply with that
+/// Via removed, and where the next Via says it goes. Replies not for this
+/// proxy are refused with [`ForwardError::NotForUs`].
+pub fn strip_our_via(ctx: &Context) -> Result<(NextHop, Message), ForwardError> {
     if !ctx.msg.is_response() {
         return Err(ForwardError::BadMessage("not a reply".into()));
     }
-    let mut msg = ctx.msg.clone();
-    let (hop, edit) = {
+    let hop = {
         let vias = ctx
             .msg
             .vias()
@@ -336,48 +380,45 @@ pub fn forward_reply_status(
         if !top_via_is_ours(ctx, top) {
             return Err(ForwardError::NotForUs);
         }
-        let hop = reply_destination(next)?;
-        // Our Via may share its header line with the next one.
-        let header = ctx
-            .msg
-            .headers_of(HeaderName::Via)
-            .next()
-            .ok_or(ForwardError::NotForUs)?;
-        let same_line = ctx
-            .msg
-            .offset_of(next.raw)
-            .zip(ctx.msg.offset_of(header.value))
-            .is_some_and(|(n, h)| n < h + header.value.len());
-        let edit = if same_line {
-            let start = ctx.msg.offset_of(top.raw);
-            let end = ctx.msg.offset_of(next.raw);
-            match start.zip(end) {
-                Some((start, end)) => ViaRemoval::Splice(start, end),
-                None => return Err(ForwardError::BadMessage("Via offsets".into())),
-            }
-        } else {
-            ViaRemoval::Header(header.index)
-        };
-        (hop, edit)
+        reply_destination(next)?
     };
-    let done = match edit {
-        ViaRemoval::Header(i) => msg.remove_header(i),
-        ViaRemoval::Splice(start, end) => msg.edit(crate::sip::Edit::Splice {
+    Ok((hop, remove_top_via(&ctx.msg)?))
+}
+
+/// The message with its first Via removed (a header line of its own, or
+/// the first value of a comma-joined line). Refused when it has fewer
+/// than two Vias: a reply needs one left to travel on.
+pub fn remove_top_via(msg: &Message) -> Result<Message, ForwardError> {
+    let vias = msg
+        .vias()
+        .map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+    let (Some(top), Some(next)) = (vias.first(), vias.get(1)) else {
+        return Err(ForwardError::NotForUs);
+    };
+    let header = msg
+        .headers_of(HeaderName::Via)
+        .next()
+        .ok_or(ForwardError::NotForUs)?;
+    // The top Via may share its header line with the next one.
+    let same_line = msg
+        .offset_of(next.raw)
+        .zip(msg.offset_of(header.value))
+        .is_some_and(|(n, h)| n < h + header.value.len());
+    let mut out = msg.clone();
+    if same_line {
+        let (Some(start), Some(end)) = (msg.offset_of(top.raw), msg.offset_of(next.raw)) else {
+            return Err(ForwardError::BadMessage("Via offsets".into()));
+        };
+        out.edit(crate::sip::Edit::Splice {
             start,
             end,
             text: String::new(),
-        }),
-    };
-    done.map_err(|e| ForwardError::BadMessage(e.to_string()))?;
-    let mut bytes = msg.serialize();
-    if code.is_some() || reason.is_some() {
-        bytes = replace_status_line(ctx, &bytes, code, reason);
+        })
+    } else {
+        out.remove_header(header.index)
     }
-    let local = local_socket(ctx, &hop);
-    ctx.runtime()
-        .transport()
-        .send(hop.proto, Some(local), hop.dst, &bytes)?;
-    Ok(hop)
+    .map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+    Ok(out)
 }
 
 /// `bytes` (a serialised reply) with a new status line built from the
@@ -397,11 +438,6 @@ fn replace_status_line(
     let mut out = format!("SIP/2.0 {code} {reason}\r\n").into_bytes();
     out.extend_from_slice(bytes.get(eol..).unwrap_or_default());
     out
-}
-
-enum ViaRemoval {
-    Header(usize),
-    Splice(usize, usize),
 }
 
 #[cfg(test)]

@@ -74,6 +74,7 @@ fn script_factory(runtime: &Arc<Runtime>, engine: EngineBuilder) -> Result<Route
     let threading = engine.threading;
     let reload = engine.reload.then(|| runtime.state::<ReloadVersion>());
     let has_event = runtime.config().kemi.event_route.is_some();
+    let tm = runtime.config().module("tm").is_some();
     // Set by the first worker that built its engine, which runs the
     // `core:worker-one-init` event.
     let worker_one_init = Arc::new(AtomicBool::new(false));
@@ -89,10 +90,17 @@ fn script_factory(runtime: &Arc<Runtime>, engine: EngineBuilder) -> Result<Route
                 runtime: Arc::clone(&runtime),
                 reload: reload.clone(),
                 worker: id.name.clone(),
+                tm,
             }) as Box<dyn Router>)
         }),
+        // tm's retransmissions and timeouts.
+        timer: tm.then_some(TM_TIMER_TICK),
     })
 }
+
+/// How often tm's timers are checked: retransmission intervals start at
+/// 500 ms (T1), so 10 ms keeps them within 2 %.
+const TM_TIMER_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Checks that the config's engine and scripts load (for `-c`).
 pub fn check(runtime: &Arc<Runtime>) -> Result<(), String> {
@@ -105,6 +113,9 @@ pub struct ScriptRouter {
     runtime: Arc<Runtime>,
     reload: Option<Arc<ReloadVersion>>,
     worker: String,
+    /// tm is loaded: requests may have branches to send after the route,
+    /// replies may belong to transactions.
+    tm: bool,
 }
 
 impl Router for ScriptRouter {
@@ -148,24 +159,40 @@ impl Router for ScriptRouter {
         if let Err(e) = result {
             self.script_error(&ctx, &e, out.stats());
         }
+        if request && self.tm {
+            kemi_mod_tm::after_route(&mut ctx, &mut *self.engine);
+        }
         if !ctx.outgoing.is_empty() {
             self.send_outgoing(&mut ctx, out.stats());
         }
         if !request && !ctx.drop {
+            if self.tm && kemi_mod_tm::on_reply(&mut ctx, &mut *self.engine) {
+                return self.count_replies(&ctx, out);
+            }
             let onsend_reply = has_onsend && self.runtime.config().onsend_route_reply;
             if !onsend_reply || self.onsend(&mut ctx, out.stats()) {
                 forward_reply(&mut ctx, out.stats());
             }
         }
+        self.count_replies(&ctx, out);
+    }
+
+    fn timer(&mut self) {
+        if self.tm {
+            kemi_mod_tm::run_timers(&self.runtime, &mut *self.engine);
+        }
+    }
+}
+
+impl ScriptRouter {
+    fn count_replies(&self, ctx: &Context, out: &Outbound<'_>) {
         if ctx.replies_sent > 0 {
             out.stats()
                 .replied
                 .fetch_add(ctx.replies_sent, Ordering::Relaxed);
         }
     }
-}
 
-impl ScriptRouter {
     /// Runs the onsend route for each request the script forwarded while
     /// sends were deferred, with `$du` and `$ru` as they were when it was
     /// forwarded, and sends those the route did not drop.

@@ -19,6 +19,8 @@ pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_maxfwd::MODULE,
     &kemi_mod_sanity::MODULE,
     &kemi_mod_rr::MODULE,
+    &kemi_mod_tm::MODULE,
+    &kemi_mod_tmx::MODULE,
     &crate::rpc::JSONRPCS,
 ];
 

@@ -232,6 +232,10 @@ fn no_socket(proto: Proto, dst: SocketAddr) -> io::Error {
 /// the thread that created it.
 pub trait Router {
     fn handle(&mut self, msg: Incoming, out: &Outbound<'_>);
+
+    /// Called periodically (every [`RouterFactory::timer`]) on the router
+    /// that runs timers: retransmissions and timeouts of transactions.
+    fn timer(&mut self) {}
 }
 
 pub use kemi_core::engine::Threading;
@@ -244,6 +248,10 @@ pub type MakeRouter = dyn Fn(&WorkerId) -> Result<Box<dyn Router>, String> + Sen
 pub struct RouterFactory {
     pub threading: Threading,
     pub make: Arc<MakeRouter>,
+    /// When set, one router gets [`Router::timer`] calls at this interval
+    /// (its own thread with per-worker routers, the routing thread
+    /// otherwise).
+    pub timer: Option<std::time::Duration>,
 }
 
 impl RouterFactory {
@@ -252,6 +260,7 @@ impl RouterFactory {
         RouterFactory {
             threading: Threading::PerWorker,
             make: Arc::new(|_| Ok(Box::new(NativeRouter) as Box<dyn Router>)),
+            timer: None,
         }
     }
 }

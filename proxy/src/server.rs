@@ -185,6 +185,18 @@ impl Server {
                     expected += 1;
                 }
             }
+            if let Some(tick) = factory.timer {
+                let id = next_id("timer".into());
+                let shutdown = Arc::clone(&shutdown);
+                let t = spawn_worker(id, &factory, ready_tx.clone(), move |router| {
+                    while !shutdown.is_set() {
+                        crate::server::guard("running timers", || router.timer());
+                        std::thread::sleep(tick);
+                    }
+                })?;
+                threads.push(t);
+                expected += 1;
+            }
             for (i, (poll, rx)) in std::mem::take(&mut polls).into_iter().enumerate() {
                 let id = next_id(format!("tcp#{i}"));
                 let (net, shutdown) = (Arc::clone(&net), Arc::clone(&shutdown));
@@ -196,6 +208,7 @@ impl Server {
                         handoff: rx,
                         udp: Vec::new(),
                         idle_timeout,
+                        timer: None,
                     };
                     worker.run(router, &net, &ws, &shutdown)
                 })?;
@@ -315,6 +328,7 @@ fn run_on_caller(
         handoff: rx,
         udp,
         idle_timeout: settings.tcp_lifetime,
+        timer: factory.timer,
     };
     worker.run(&mut *router, net, &ws, shutdown);
     Ok(())

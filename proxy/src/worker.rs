@@ -155,6 +155,8 @@ pub struct PollWorker {
     pub handoff: Receiver<Handoff>,
     pub udp: Vec<PolledUdp>,
     pub idle_timeout: Duration,
+    /// Call the router's timer at this interval (single-thread routing).
+    pub timer: Option<Duration>,
 }
 
 impl PollWorker {
@@ -181,8 +183,16 @@ impl PollWorker {
             }
         }
         let mut last_sweep = Instant::now();
+        let mut last_timer = Instant::now();
+        let wait = self.timer.map_or(TICK, |t| t.min(TICK));
         while !shutdown.is_set() {
-            if let Err(e) = self.poll.poll(&mut events, Some(TICK)) {
+            if let Some(tick) = self.timer {
+                if last_timer.elapsed() >= tick {
+                    last_timer = Instant::now();
+                    crate::server::guard("running timers", || router.timer());
+                }
+            }
+            if let Err(e) = self.poll.poll(&mut events, Some(wait)) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     tracing::error!("poll failed: {e}");
                     std::thread::sleep(Duration::from_millis(50));

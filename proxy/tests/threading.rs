@@ -53,6 +53,7 @@ fn start(threading: Threading, children: usize) -> Run {
     let threads = Arc::new(Mutex::new(Vec::new()));
     let (w, c, t) = (wrong_thread.clone(), created.clone(), threads.clone());
     let factory = RouterFactory {
+        timer: None,
         threading,
         make: Arc::new(move |_id| {
             c.fetch_add(1, Ordering::SeqCst);
@@ -149,6 +150,7 @@ fn caller_thread_routing_uses_only_the_calling_thread() {
 #[test]
 fn a_router_that_fails_to_load_stops_startup() {
     let factory = RouterFactory {
+        timer: None,
         threading: Threading::PerWorker,
         make: Arc::new(|id| Err(format!("script error in {}", id.name))),
     };
@@ -201,6 +203,7 @@ fn requests_to_a_peer_reuse_one_connection_and_its_replies_are_read() {
     let replies = Arc::new(AtomicUsize::new(0));
     let r = replies.clone();
     let factory = RouterFactory {
+        timer: None,
         threading: Threading::PerWorker,
         make: Arc::new(move |_| {
             Ok(Box::new(Forwarder {

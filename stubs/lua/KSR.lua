@@ -3508,7 +3508,7 @@ KSR.sl = {}
 KSR.sl.sl_send_reply = function(code, reason) end
 
 ---Sends a reply `code reason`: statefully when the request has a
----transaction (once tm exists), else statelessly. -1 for an empty
+---transaction (tm), else statelessly. -1 for an empty
 ---reason or when nothing could be sent.
 ---
 ---`int KSR.sl.send_reply(int code, str reason)`
@@ -3534,7 +3534,8 @@ KSR.sl.send_reply_mode = function(code, reason, mode) end
 ---@return integer
 KSR.sl.sl_reply_error = function() end
 
----Like `sl_reply_error`, statefully once tm exists.
+---Like `sl_reply_error`, statefully when the request has a
+---transaction.
 ---
 ---`int KSR.sl.send_reply_error()`
 ---@return integer
@@ -3722,6 +3723,560 @@ KSR.rr.record_route_advertised_address = function(addr) end
 ---`int KSR.rr.next_hop_route()`
 ---@return integer
 KSR.rr.next_hop_route = function() end
+
+---Stateful processing.
+---@class KSR.tm
+KSR.tm = {}
+
+---Relays the request statefully to `$du` or the R-URI, plus every
+---destination added with `append_branch`, creating the transaction.
+---1 when relayed (branches leave when the route returns), 0 for a
+---retransmission or an absorbed ACK (stop), -1 when no destination
+---resolves.
+---
+---`int KSR.tm.t_relay()`
+---@return integer
+KSR.tm.t_relay = function() end
+
+---Names the script function run for each branch before it is sent
+---(empty name: none). It may change the branch or drop it. Always 1.
+---
+---`int KSR.tm.t_on_branch(str rname)`
+---@param rname string
+---@return integer
+KSR.tm.t_on_branch = function(rname) end
+
+---Names the script function run when the transaction ends with a
+---negative final reply; it runs with the request and may relay again.
+---
+---`int KSR.tm.t_on_failure(str rname)`
+---@param rname string
+---@return integer
+KSR.tm.t_on_failure = function(rname) end
+
+---Names the script function run for each branch that gets a negative
+---final reply (called with the event name `tm:branch-failure:<name>`).
+---
+---`int KSR.tm.t_on_branch_failure(str rname)`
+---@param rname string
+---@return integer
+KSR.tm.t_on_branch_failure = function(rname) end
+
+---Names the script function run for each reply of the transaction; it
+---may drop provisional replies.
+---
+---`int KSR.tm.t_on_reply(str rname)`
+---@param rname string
+---@return integer
+KSR.tm.t_on_reply = function(rname) end
+
+---Replies `code reason` through the request's transaction, which
+---must exist (t_newtran, t_relay, or a lookup found it).
+---
+---`int KSR.tm.t_reply(int code, str reason)`
+---@param code integer
+---@param reason string
+---@return integer
+KSR.tm.t_reply = function(code, reason) end
+
+---Replies statefully with the error a module recorded (500 when none).
+---
+---`int KSR.tm.t_reply_error()`
+---@return integer
+KSR.tm.t_reply_error = function() end
+
+---Creates the transaction if needed and replies `code reason` through it.
+---
+---`int KSR.tm.t_send_reply(int code, str reason)`
+---@param code integer
+---@param reason string
+---@return integer
+KSR.tm.t_send_reply = function(code, reason) end
+
+---Looks the message up: replies 1 when they belong to a transaction;
+---CANCEL 1 when its INVITE's exists; an ACK to a negative reply is
+---absorbed (0); a retransmitted request gets the last reply again (0).
+----1 when nothing matches. 0 means: stop the script.
+---
+---`int KSR.tm.t_check_trans()`
+---@return integer
+KSR.tm.t_check_trans = function() end
+
+---1 when the transaction (of this request or this CANCEL's INVITE)
+---was cancelled, -1 otherwise.
+---
+---`int KSR.tm.t_is_canceled()`
+---@return integer
+KSR.tm.t_is_canceled = function() end
+
+---Creates the transaction: 1 when created, 0 for a retransmission of
+---an existing one (its last reply is re-sent; stop the script) or an
+---absorbed ACK, -1 on error.
+---
+---`int KSR.tm.t_newtran()`
+---@return integer
+KSR.tm.t_newtran = function() end
+
+---Lets the transaction go: it is removed after the wait timer.
+---
+---`int KSR.tm.t_release()`
+---@return integer
+KSR.tm.t_release = function() end
+
+---Sends a copy of the request to `suri`, statelessly (replies to the
+---copy are not relayed). 1 when sent.
+---
+---`int KSR.tm.t_replicate(str suri)`
+---@param suri string
+---@return integer
+KSR.tm.t_replicate = function(suri) end
+
+---1 when the route named by `target` (`branch_route`, `failure_route`,
+---`onreply_route`, `branch_failure_route`) is set, -1 otherwise.
+---
+---`int KSR.tm.t_is_set(str target)`
+---@param target string
+---@return integer
+KSR.tm.t_is_set = function(target) end
+
+---1 when the request already has a transaction.
+---
+---`int KSR.tm.t_lookup_request()`
+---@return integer
+KSR.tm.t_lookup_request = function() end
+
+---1 when this CANCEL's INVITE transaction exists.
+---
+---`int KSR.tm.t_lookup_cancel()`
+---@return integer
+KSR.tm.t_lookup_cancel = function() end
+
+---`t_lookup_cancel`; the flags (copying the INVITE's message flags)
+---have nothing to act on here.
+---
+---`int KSR.tm.t_lookup_cancel_flags(int flags)`
+---@param flags integer
+---@return integer
+KSR.tm.t_lookup_cancel_flags = function(flags) end
+
+---Sends the transaction's last reply again. 1 when there was one.
+---
+---`int KSR.tm.t_retransmit_reply()`
+---@return integer
+KSR.tm.t_retransmit_reply = function() end
+
+---Sets fr_inv_timer (ms) for the transaction.
+---
+---`int KSR.tm.t_set_fr_inv(int fr_inv)`
+---@param fr_inv integer
+---@return integer
+KSR.tm.t_set_fr_inv = function(fr_inv) end
+
+---Sets fr_inv_timer and fr_timer (ms; 0 leaves one unchanged).
+---
+---`int KSR.tm.t_set_fr(int fr_inv, int fr)`
+---@param fr_inv integer
+---@param fr integer
+---@return integer
+KSR.tm.t_set_fr = function(fr_inv, fr) end
+
+---Back to the module's fr_timer and fr_inv_timer.
+---
+---`int KSR.tm.t_reset_fr()`
+---@return integer
+KSR.tm.t_reset_fr = function() end
+
+---Sets the longest life of an INVITE (`t1`) or other (`t2`)
+---transaction, in ms.
+---
+---`int KSR.tm.t_set_max_lifetime(int t1, int t2)`
+---@param t1 integer
+---@param t2 integer
+---@return integer
+KSR.tm.t_set_max_lifetime = function(t1, t2) end
+
+---Back to the module's lifetimes.
+---
+---`int KSR.tm.t_reset_max_lifetime()`
+---@return integer
+KSR.tm.t_reset_max_lifetime = function() end
+
+---Sets T1 and T2 (ms) for the transaction's retransmissions.
+---
+---`int KSR.tm.t_set_retr(int t1, int t2)`
+---@param t1 integer
+---@param t2 integer
+---@return integer
+KSR.tm.t_set_retr = function(t1, t2) end
+
+---Back to the module's retr_timer1 and retr_timer2.
+---
+---`int KSR.tm.t_reset_retr()`
+---@return integer
+KSR.tm.t_reset_retr = function() end
+
+---Sends a request of this proxy's own: `method` to `ruri` through
+---`nexthop` (empty: the R-URI), with extra header lines `hdrs` (which
+---may set From, To, Call-ID, CSeq) and `body`. `ssock` is not used.
+---Replies to it are not tracked. 1 when sent.
+---
+---`int KSR.tm.t_uac_send(str method, str ruri, str nexthop, str ssock, str hdrs, str body)`
+---@param method string
+---@param ruri string
+---@param nexthop string
+---@param ssock string
+---@param hdrs string
+---@param body string
+---@return integer
+KSR.tm.t_uac_send = function(method, ruri, nexthop, ssock, hdrs, body) end
+
+---Orders the R-URI and the added branches by q-value for serial
+---forking: the highest group is taken by `t_next_contacts`.
+---
+---`int KSR.tm.t_load_contacts()`
+---@return integer
+KSR.tm.t_load_contacts = function() end
+
+---`t_load_contacts`; the mode (instance-aware flows) changes nothing
+---here.
+---
+---`int KSR.tm.ki_t_load_contacts_mode(int mode)`
+---@param mode integer
+---@return integer
+KSR.tm.ki_t_load_contacts_mode = function(mode) end
+
+---Takes the next q-value group of contacts loaded by
+---`t_load_contacts` into the R-URI and branches. -1 when none is left.
+---
+---`int KSR.tm.t_next_contacts()`
+---@return integer
+KSR.tm.t_next_contacts = function() end
+
+---`t_next_contacts` one contact at a time.
+---
+---`int KSR.tm.t_next_contact_flow()`
+---@return integer
+KSR.tm.t_next_contact_flow = function() end
+
+---In the failure route: forget every reply received so far, so none is
+---relayed as the best one.
+---
+---`int KSR.tm.t_drop_replies_all()`
+---@return integer
+KSR.tm.t_drop_replies_all = function() end
+
+---In the failure route: forget replies (`a`: all, `l`: of the last
+---round, `n`: none).
+---
+---`int KSR.tm.t_drop_replies(str mode)`
+---@param mode string
+---@return integer
+KSR.tm.t_drop_replies = function(mode) end
+
+---Accepted: CANCEL and ACK are always built from the request as sent.
+---
+---`int KSR.tm.t_use_uac_headers()`
+---@return integer
+KSR.tm.t_use_uac_headers = function() end
+
+---Accepted: the request's changes are always kept with the transaction
+---when it is relayed.
+---
+---`int KSR.tm.t_save_lumps()`
+---@return integer
+KSR.tm.t_save_lumps = function() end
+
+---1 when the transaction outlived its maximum lifetime.
+---
+---`int KSR.tm.t_is_expired()`
+---@return integer
+KSR.tm.t_is_expired = function() end
+
+---1 when the status code (of the reply in reply and failure routes,
+---else of the last reply sent) matches the regular expression `sexp`.
+---
+---`int KSR.tm.t_check_status(str sexp)`
+---@param sexp string
+---@return integer
+KSR.tm.t_check_status = function(sexp) end
+
+---1 when some branch ended with final reply `code` (received, or 408
+---on timeout).
+---
+---`int KSR.tm.t_grep_status(int code)`
+---@param code integer
+---@return integer
+KSR.tm.t_grep_status = function(code) end
+
+---Always -1: replies are never processed asynchronously here.
+---
+---`int KSR.tm.t_is_retr_async_reply()`
+---@return integer
+KSR.tm.t_is_retr_async_reply = function() end
+
+---1 when some branch received a reply.
+---
+---`int KSR.tm.t_any_replied()`
+---@return integer
+KSR.tm.t_any_replied = function() end
+
+---1 when some branch timed out.
+---
+---`int KSR.tm.t_any_timeout()`
+---@return integer
+KSR.tm.t_any_timeout = function() end
+
+---In the failure route: 1 when the failed branch had received a reply
+---before it ended.
+---
+---`int KSR.tm.t_branch_replied()`
+---@return integer
+KSR.tm.t_branch_replied = function() end
+
+---In the failure route: 1 when the failed branch timed out.
+---
+---`int KSR.tm.t_branch_timeout()`
+---@return integer
+KSR.tm.t_branch_timeout = function() end
+
+---Turns the automatic 100 Trying for this INVITE on (1) or off (0).
+---
+---`int KSR.tm.t_set_auto_inv_100(int state)`
+---@param state integer
+---@return integer
+KSR.tm.t_set_auto_inv_100 = function(state) end
+
+---Turns the special handling of 6xx replies (cancel the other
+---branches) off (1) or on (0).
+---
+---`int KSR.tm.t_set_disable_6xx(int state)`
+---@param state integer
+---@return integer
+KSR.tm.t_set_disable_6xx = function(state) end
+
+---Accepted: there is no DNS failover to turn off.
+---
+---`int KSR.tm.t_set_disable_failover(int state)`
+---@param state integer
+---@return integer
+KSR.tm.t_set_disable_failover = function(state) end
+
+---Accepted: CANCELs tm sends carry no Reason header either way.
+---
+---`int KSR.tm.t_set_no_e2e_cancel_reason(int state)`
+---@param state integer
+---@return integer
+KSR.tm.t_set_no_e2e_cancel_reason = function(state) end
+
+---Turns tm's own error replies (when relaying fails) off (1) or on (0).
+---
+---`int KSR.tm.t_set_disable_internal_reply(int state)`
+---@param state integer
+---@return integer
+KSR.tm.t_set_disable_internal_reply = function(state) end
+
+---Accepted: tm sends no INVITEs of its own that would need an ACK.
+---
+---`int KSR.tm.t_set_no_auto_ack(int state)`
+---@param state integer
+---@return integer
+KSR.tm.t_set_no_auto_ack = function(state) end
+
+---`t_relay` to `sproxy` (`[proto:]host[:port]` or a SIP URI).
+---
+---`int KSR.tm.t_relay_to_proxy(str sproxy)`
+---@param sproxy string
+---@return integer
+KSR.tm.t_relay_to_proxy = function(sproxy) end
+
+---`t_relay` with flags: 0x1 no automatic 100 Trying, 0x2 no internal
+---error reply.
+---
+---`int KSR.tm.t_relay_to_flags(int rflags)`
+---@param rflags integer
+---@return integer
+KSR.tm.t_relay_to_flags = function(rflags) end
+
+---`t_relay_to_proxy` with flags.
+---
+---`int KSR.tm.t_relay_to_proxy_flags(str sproxy, int rflags)`
+---@param sproxy string
+---@param rflags integer
+---@return integer
+KSR.tm.t_relay_to_proxy_flags = function(sproxy, rflags) end
+
+---`t_relay` over transport `sproto` (udp, tcp...).
+---
+---`int KSR.tm.t_relay_to_proto(str sproto)`
+---@param sproto string
+---@return integer
+KSR.tm.t_relay_to_proto = function(sproto) end
+
+---`t_relay` to `host:port` over `sproto`.
+---
+---`int KSR.tm.t_relay_to_proto_addr(str sproto, str host, int port)`
+---@param sproto string
+---@param host string
+---@param port integer
+---@return integer
+KSR.tm.t_relay_to_proto_addr = function(sproto, host, port) end
+
+---The status code of the reply being handled (onreply and failure
+---routes) or of the last reply sent; -1 when none.
+---
+---`int KSR.tm.t_get_status_code()`
+---@return integer
+KSR.tm.t_get_status_code = function() end
+
+---The branch index in branch, onreply and failure routes; -1 elsewhere.
+---
+---`int KSR.tm.t_get_branch_index()`
+---@return integer
+KSR.tm.t_get_branch_index = function() end
+
+---Forgets the transaction this message found or created (the
+---transaction itself stays). Always 1.
+---
+---`int KSR.tm.t_clean()`
+---@return integer
+KSR.tm.t_clean = function() end
+
+---1 when the message has a transaction (found or created).
+---
+---`int KSR.tm.t_exists()`
+---@return integer
+KSR.tm.t_exists = function() end
+
+---Transaction helpers.
+---@class KSR.tmx
+KSR.tmx = {}
+
+---1 when a transaction already exists for this request (it is being
+---handled: call `t_check_trans()` and stop), -1 otherwise.
+---
+---`int KSR.tmx.t_precheck_trans()`
+---@return integer
+KSR.tmx.t_precheck_trans = function() end
+
+---1 in the request route.
+---
+---`int KSR.tmx.t_is_request_route()`
+---@return integer
+KSR.tmx.t_is_request_route = function() end
+
+---1 in a transaction's onreply route.
+---
+---`int KSR.tmx.t_is_reply_route()`
+---@return integer
+KSR.tmx.t_is_reply_route = function() end
+
+---1 in a failure route.
+---
+---`int KSR.tmx.t_is_failure_route()`
+---@return integer
+KSR.tmx.t_is_failure_route = function() end
+
+---1 in a branch route.
+---
+---`int KSR.tmx.t_is_branch_route()`
+---@return integer
+KSR.tmx.t_is_branch_route = function() end
+
+---Not available here (no asynchronous processing): -1.
+---
+---`int KSR.tmx.t_suspend()`
+---@return integer
+KSR.tmx.t_suspend = function() end
+
+---Not available here (no asynchronous processing): -1.
+---
+---`int KSR.tmx.t_continue(int tindex, int tlabel, str cbname)`
+---@param tindex integer
+---@param tlabel integer
+---@param cbname string
+---@return integer
+KSR.tmx.t_continue = function(tindex, tlabel, cbname) end
+
+---Copies the message flags into the transaction, so its failure and
+---branch routes see them.
+---
+---`int KSR.tmx.t_flush_flags()`
+---@return integer
+KSR.tmx.t_flush_flags = function() end
+
+---Copies the extended flags into the transaction.
+---
+---`int KSR.tmx.t_flush_xflags()`
+---@return integer
+KSR.tmx.t_flush_xflags = function() end
+
+---Cancels branches of the transaction: `all`, `others` (than the
+---current one) or `this`.
+---
+---`int KSR.tmx.t_cancel_branches(str mode)`
+---@param mode string
+---@return integer
+KSR.tmx.t_cancel_branches = function(mode) end
+
+---Not available here: -1.
+---
+---`int KSR.tmx.t_reuse_branch()`
+---@return integer
+KSR.tmx.t_reuse_branch = function() end
+
+---Cancels the pending branches of the INVITE transaction with this
+---Call-ID and CSeq (`fl` is not used).
+---
+---`int KSR.tmx.t_cancel_callid(str callid_s, str cseq_s, int fl)`
+---@param callid_s string
+---@param cseq_s string
+---@param fl integer
+---@return integer
+KSR.tmx.t_cancel_callid = function(callid_s, cseq_s, fl) end
+
+---`t_cancel_callid`; the reason code is not sent (no Reason header).
+---
+---`int KSR.tmx.t_cancel_callid_reason(str callid_s, str cseq_s, int fl, int rcode)`
+---@param callid_s string
+---@param cseq_s string
+---@param fl integer
+---@param rcode integer
+---@return integer
+KSR.tmx.t_cancel_callid_reason = function(callid_s, cseq_s, fl, rcode) end
+
+---Not available here (tm sends no INVITEs of its own): -1.
+---
+---`int KSR.tmx.t_uac_ack_local(str callid, str cseq, str hdrs, str body)`
+---@param callid string
+---@param cseq string
+---@param hdrs string
+---@param body string
+---@return integer
+KSR.tmx.t_uac_ack_local = function(callid, cseq, hdrs, body) end
+
+---Replies `code status_s` through the INVITE transaction with this
+---Call-ID and CSeq.
+---
+---`int KSR.tmx.t_reply_callid(str callid_s, str cseq_s, int code, str status_s)`
+---@param callid_s string
+---@param cseq_s string
+---@param code integer
+---@param status_s string
+---@return integer
+KSR.tmx.t_reply_callid = function(callid_s, cseq_s, code, status_s) end
+
+---Ends the transaction without replying (its 500 is never sent).
+---
+---`int KSR.tmx.t_drop()`
+---@return integer
+KSR.tmx.t_drop = function() end
+
+---`t_drop`, recording `rcode` as the transaction's final status.
+---
+---`int KSR.tmx.t_drop_rcode(int rcode)`
+---@param rcode integer
+---@return integer
+KSR.tmx.t_drop_rcode = function(rcode) end
 
 ---Functions of the Lua engine itself.
 ---@class KSR.x

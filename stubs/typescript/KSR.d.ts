@@ -3043,7 +3043,7 @@ declare namespace KSR {
         function sl_send_reply(code: number, reason: string): number;
         /**
          * Sends a reply `code reason`: statefully when the request has a
-         * transaction (once tm exists), else statelessly. -1 for an empty
+         * transaction (tm), else statelessly. -1 for an empty
          * reason or when nothing could be sent.
          *
          * Kamailio signature: `int KSR.sl.send_reply(int code, str reason)`
@@ -3064,7 +3064,8 @@ declare namespace KSR {
          */
         function sl_reply_error(): number;
         /**
-         * Like `sl_reply_error`, statefully once tm exists.
+         * Like `sl_reply_error`, statefully when the request has a
+         * transaction.
          *
          * Kamailio signature: `int KSR.sl.send_reply_error()`
          */
@@ -3240,6 +3241,500 @@ declare namespace KSR {
          * Kamailio signature: `int KSR.rr.next_hop_route()`
          */
         function next_hop_route(): number;
+    }
+    /**
+     * Stateful processing.
+     */
+    namespace tm {
+        /**
+         * Relays the request statefully to `$du` or the R-URI, plus every
+         * destination added with `append_branch`, creating the transaction.
+         * 1 when relayed (branches leave when the route returns), 0 for a
+         * retransmission or an absorbed ACK (stop), -1 when no destination
+         * resolves.
+         *
+         * Kamailio signature: `int KSR.tm.t_relay()`
+         */
+        function t_relay(): number;
+        /**
+         * Names the script function run for each branch before it is sent
+         * (empty name: none). It may change the branch or drop it. Always 1.
+         *
+         * Kamailio signature: `int KSR.tm.t_on_branch(str rname)`
+         */
+        function t_on_branch(rname: string): number;
+        /**
+         * Names the script function run when the transaction ends with a
+         * negative final reply; it runs with the request and may relay again.
+         *
+         * Kamailio signature: `int KSR.tm.t_on_failure(str rname)`
+         */
+        function t_on_failure(rname: string): number;
+        /**
+         * Names the script function run for each branch that gets a negative
+         * final reply (called with the event name `tm:branch-failure:<name>`).
+         *
+         * Kamailio signature: `int KSR.tm.t_on_branch_failure(str rname)`
+         */
+        function t_on_branch_failure(rname: string): number;
+        /**
+         * Names the script function run for each reply of the transaction; it
+         * may drop provisional replies.
+         *
+         * Kamailio signature: `int KSR.tm.t_on_reply(str rname)`
+         */
+        function t_on_reply(rname: string): number;
+        /**
+         * Replies `code reason` through the request's transaction, which
+         * must exist (t_newtran, t_relay, or a lookup found it).
+         *
+         * Kamailio signature: `int KSR.tm.t_reply(int code, str reason)`
+         */
+        function t_reply(code: number, reason: string): number;
+        /**
+         * Replies statefully with the error a module recorded (500 when none).
+         *
+         * Kamailio signature: `int KSR.tm.t_reply_error()`
+         */
+        function t_reply_error(): number;
+        /**
+         * Creates the transaction if needed and replies `code reason` through it.
+         *
+         * Kamailio signature: `int KSR.tm.t_send_reply(int code, str reason)`
+         */
+        function t_send_reply(code: number, reason: string): number;
+        /**
+         * Looks the message up: replies 1 when they belong to a transaction;
+         * CANCEL 1 when its INVITE's exists; an ACK to a negative reply is
+         * absorbed (0); a retransmitted request gets the last reply again (0).
+         * -1 when nothing matches. 0 means: stop the script.
+         *
+         * Kamailio signature: `int KSR.tm.t_check_trans()`
+         */
+        function t_check_trans(): number;
+        /**
+         * 1 when the transaction (of this request or this CANCEL's INVITE)
+         * was cancelled, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.tm.t_is_canceled()`
+         */
+        function t_is_canceled(): number;
+        /**
+         * Creates the transaction: 1 when created, 0 for a retransmission of
+         * an existing one (its last reply is re-sent; stop the script) or an
+         * absorbed ACK, -1 on error.
+         *
+         * Kamailio signature: `int KSR.tm.t_newtran()`
+         */
+        function t_newtran(): number;
+        /**
+         * Lets the transaction go: it is removed after the wait timer.
+         *
+         * Kamailio signature: `int KSR.tm.t_release()`
+         */
+        function t_release(): number;
+        /**
+         * Sends a copy of the request to `suri`, statelessly (replies to the
+         * copy are not relayed). 1 when sent.
+         *
+         * Kamailio signature: `int KSR.tm.t_replicate(str suri)`
+         */
+        function t_replicate(suri: string): number;
+        /**
+         * 1 when the route named by `target` (`branch_route`, `failure_route`,
+         * `onreply_route`, `branch_failure_route`) is set, -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.tm.t_is_set(str target)`
+         */
+        function t_is_set(target: string): number;
+        /**
+         * 1 when the request already has a transaction.
+         *
+         * Kamailio signature: `int KSR.tm.t_lookup_request()`
+         */
+        function t_lookup_request(): number;
+        /**
+         * 1 when this CANCEL's INVITE transaction exists.
+         *
+         * Kamailio signature: `int KSR.tm.t_lookup_cancel()`
+         */
+        function t_lookup_cancel(): number;
+        /**
+         * `t_lookup_cancel`; the flags (copying the INVITE's message flags)
+         * have nothing to act on here.
+         *
+         * Kamailio signature: `int KSR.tm.t_lookup_cancel_flags(int flags)`
+         */
+        function t_lookup_cancel_flags(flags: number): number;
+        /**
+         * Sends the transaction's last reply again. 1 when there was one.
+         *
+         * Kamailio signature: `int KSR.tm.t_retransmit_reply()`
+         */
+        function t_retransmit_reply(): number;
+        /**
+         * Sets fr_inv_timer (ms) for the transaction.
+         *
+         * Kamailio signature: `int KSR.tm.t_set_fr_inv(int fr_inv)`
+         */
+        function t_set_fr_inv(fr_inv: number): number;
+        /**
+         * Sets fr_inv_timer and fr_timer (ms; 0 leaves one unchanged).
+         *
+         * Kamailio signature: `int KSR.tm.t_set_fr(int fr_inv, int fr)`
+         */
+        function t_set_fr(fr_inv: number, fr: number): number;
+        /**
+         * Back to the module's fr_timer and fr_inv_timer.
+         *
+         * Kamailio signature: `int KSR.tm.t_reset_fr()`
+         */
+        function t_reset_fr(): number;
+        /**
+         * Sets the longest life of an INVITE (`t1`) or other (`t2`)
+         * transaction, in ms.
+         *
+         * Kamailio signature: `int KSR.tm.t_set_max_lifetime(int t1, int t2)`
+         */
+        function t_set_max_lifetime(t1: number, t2: number): number;
+        /**
+         * Back to the module's lifetimes.
+         *
+         * Kamailio signature: `int KSR.tm.t_reset_max_lifetime()`
+         */
+        function t_reset_max_lifetime(): number;
+        /**
+         * Sets T1 and T2 (ms) for the transaction's retransmissions.
+         *
+         * Kamailio signature: `int KSR.tm.t_set_retr(int t1, int t2)`
+         */
+        function t_set_retr(t1: number, t2: number): number;
+        /**
+         * Back to the module's retr_timer1 and retr_timer2.
+         *
+         * Kamailio signature: `int KSR.tm.t_reset_retr()`
+         */
+        function t_reset_retr(): number;
+        /**
+         * Sends a request of this proxy's own: `method` to `ruri` through
+         * `nexthop` (empty: the R-URI), with extra header lines `hdrs` (which
+         * may set From, To, Call-ID, CSeq) and `body`. `ssock` is not used.
+         * Replies to it are not tracked. 1 when sent.
+         *
+         * Kamailio signature: `int KSR.tm.t_uac_send(str method, str ruri, str nexthop, str ssock, str hdrs, str body)`
+         */
+        function t_uac_send(method: string, ruri: string, nexthop: string, ssock: string, hdrs: string, body: string): number;
+        /**
+         * Orders the R-URI and the added branches by q-value for serial
+         * forking: the highest group is taken by `t_next_contacts`.
+         *
+         * Kamailio signature: `int KSR.tm.t_load_contacts()`
+         */
+        function t_load_contacts(): number;
+        /**
+         * `t_load_contacts`; the mode (instance-aware flows) changes nothing
+         * here.
+         *
+         * Kamailio signature: `int KSR.tm.ki_t_load_contacts_mode(int mode)`
+         */
+        function ki_t_load_contacts_mode(mode: number): number;
+        /**
+         * Takes the next q-value group of contacts loaded by
+         * `t_load_contacts` into the R-URI and branches. -1 when none is left.
+         *
+         * Kamailio signature: `int KSR.tm.t_next_contacts()`
+         */
+        function t_next_contacts(): number;
+        /**
+         * `t_next_contacts` one contact at a time.
+         *
+         * Kamailio signature: `int KSR.tm.t_next_contact_flow()`
+         */
+        function t_next_contact_flow(): number;
+        /**
+         * In the failure route: forget every reply received so far, so none is
+         * relayed as the best one.
+         *
+         * Kamailio signature: `int KSR.tm.t_drop_replies_all()`
+         */
+        function t_drop_replies_all(): number;
+        /**
+         * In the failure route: forget replies (`a`: all, `l`: of the last
+         * round, `n`: none).
+         *
+         * Kamailio signature: `int KSR.tm.t_drop_replies(str mode)`
+         */
+        function t_drop_replies(mode: string): number;
+        /**
+         * Accepted: CANCEL and ACK are always built from the request as sent.
+         *
+         * Kamailio signature: `int KSR.tm.t_use_uac_headers()`
+         */
+        function t_use_uac_headers(): number;
+        /**
+         * Accepted: the request's changes are always kept with the transaction
+         * when it is relayed.
+         *
+         * Kamailio signature: `int KSR.tm.t_save_lumps()`
+         */
+        function t_save_lumps(): number;
+        /**
+         * 1 when the transaction outlived its maximum lifetime.
+         *
+         * Kamailio signature: `int KSR.tm.t_is_expired()`
+         */
+        function t_is_expired(): number;
+        /**
+         * 1 when the status code (of the reply in reply and failure routes,
+         * else of the last reply sent) matches the regular expression `sexp`.
+         *
+         * Kamailio signature: `int KSR.tm.t_check_status(str sexp)`
+         */
+        function t_check_status(sexp: string): number;
+        /**
+         * 1 when some branch ended with final reply `code` (received, or 408
+         * on timeout).
+         *
+         * Kamailio signature: `int KSR.tm.t_grep_status(int code)`
+         */
+        function t_grep_status(code: number): number;
+        /**
+         * Always -1: replies are never processed asynchronously here.
+         *
+         * Kamailio signature: `int KSR.tm.t_is_retr_async_reply()`
+         */
+        function t_is_retr_async_reply(): number;
+        /**
+         * 1 when some branch received a reply.
+         *
+         * Kamailio signature: `int KSR.tm.t_any_replied()`
+         */
+        function t_any_replied(): number;
+        /**
+         * 1 when some branch timed out.
+         *
+         * Kamailio signature: `int KSR.tm.t_any_timeout()`
+         */
+        function t_any_timeout(): number;
+        /**
+         * In the failure route: 1 when the failed branch had received a reply
+         * before it ended.
+         *
+         * Kamailio signature: `int KSR.tm.t_branch_replied()`
+         */
+        function t_branch_replied(): number;
+        /**
+         * In the failure route: 1 when the failed branch timed out.
+         *
+         * Kamailio signature: `int KSR.tm.t_branch_timeout()`
+         */
+        function t_branch_timeout(): number;
+        /**
+         * Turns the automatic 100 Trying for this INVITE on (1) or off (0).
+         *
+         * Kamailio signature: `int KSR.tm.t_set_auto_inv_100(int state)`
+         */
+        function t_set_auto_inv_100(state: number): number;
+        /**
+         * Turns the special handling of 6xx replies (cancel the other
+         * branches) off (1) or on (0).
+         *
+         * Kamailio signature: `int KSR.tm.t_set_disable_6xx(int state)`
+         */
+        function t_set_disable_6xx(state: number): number;
+        /**
+         * Accepted: there is no DNS failover to turn off.
+         *
+         * Kamailio signature: `int KSR.tm.t_set_disable_failover(int state)`
+         */
+        function t_set_disable_failover(state: number): number;
+        /**
+         * Accepted: CANCELs tm sends carry no Reason header either way.
+         *
+         * Kamailio signature: `int KSR.tm.t_set_no_e2e_cancel_reason(int state)`
+         */
+        function t_set_no_e2e_cancel_reason(state: number): number;
+        /**
+         * Turns tm's own error replies (when relaying fails) off (1) or on (0).
+         *
+         * Kamailio signature: `int KSR.tm.t_set_disable_internal_reply(int state)`
+         */
+        function t_set_disable_internal_reply(state: number): number;
+        /**
+         * Accepted: tm sends no INVITEs of its own that would need an ACK.
+         *
+         * Kamailio signature: `int KSR.tm.t_set_no_auto_ack(int state)`
+         */
+        function t_set_no_auto_ack(state: number): number;
+        /**
+         * `t_relay` to `sproxy` (`[proto:]host[:port]` or a SIP URI).
+         *
+         * Kamailio signature: `int KSR.tm.t_relay_to_proxy(str sproxy)`
+         */
+        function t_relay_to_proxy(sproxy: string): number;
+        /**
+         * `t_relay` with flags: 0x1 no automatic 100 Trying, 0x2 no internal
+         * error reply.
+         *
+         * Kamailio signature: `int KSR.tm.t_relay_to_flags(int rflags)`
+         */
+        function t_relay_to_flags(rflags: number): number;
+        /**
+         * `t_relay_to_proxy` with flags.
+         *
+         * Kamailio signature: `int KSR.tm.t_relay_to_proxy_flags(str sproxy, int rflags)`
+         */
+        function t_relay_to_proxy_flags(sproxy: string, rflags: number): number;
+        /**
+         * `t_relay` over transport `sproto` (udp, tcp...).
+         *
+         * Kamailio signature: `int KSR.tm.t_relay_to_proto(str sproto)`
+         */
+        function t_relay_to_proto(sproto: string): number;
+        /**
+         * `t_relay` to `host:port` over `sproto`.
+         *
+         * Kamailio signature: `int KSR.tm.t_relay_to_proto_addr(str sproto, str host, int port)`
+         */
+        function t_relay_to_proto_addr(sproto: string, host: string, port: number): number;
+        /**
+         * The status code of the reply being handled (onreply and failure
+         * routes) or of the last reply sent; -1 when none.
+         *
+         * Kamailio signature: `int KSR.tm.t_get_status_code()`
+         */
+        function t_get_status_code(): number;
+        /**
+         * The branch index in branch, onreply and failure routes; -1 elsewhere.
+         *
+         * Kamailio signature: `int KSR.tm.t_get_branch_index()`
+         */
+        function t_get_branch_index(): number;
+        /**
+         * Forgets the transaction this message found or created (the
+         * transaction itself stays). Always 1.
+         *
+         * Kamailio signature: `int KSR.tm.t_clean()`
+         */
+        function t_clean(): number;
+        /**
+         * 1 when the message has a transaction (found or created).
+         *
+         * Kamailio signature: `int KSR.tm.t_exists()`
+         */
+        function t_exists(): number;
+    }
+    /**
+     * Transaction helpers.
+     */
+    namespace tmx {
+        /**
+         * 1 when a transaction already exists for this request (it is being
+         * handled: call `t_check_trans()` and stop), -1 otherwise.
+         *
+         * Kamailio signature: `int KSR.tmx.t_precheck_trans()`
+         */
+        function t_precheck_trans(): number;
+        /**
+         * 1 in the request route.
+         *
+         * Kamailio signature: `int KSR.tmx.t_is_request_route()`
+         */
+        function t_is_request_route(): number;
+        /**
+         * 1 in a transaction's onreply route.
+         *
+         * Kamailio signature: `int KSR.tmx.t_is_reply_route()`
+         */
+        function t_is_reply_route(): number;
+        /**
+         * 1 in a failure route.
+         *
+         * Kamailio signature: `int KSR.tmx.t_is_failure_route()`
+         */
+        function t_is_failure_route(): number;
+        /**
+         * 1 in a branch route.
+         *
+         * Kamailio signature: `int KSR.tmx.t_is_branch_route()`
+         */
+        function t_is_branch_route(): number;
+        /**
+         * Not available here (no asynchronous processing): -1.
+         *
+         * Kamailio signature: `int KSR.tmx.t_suspend()`
+         */
+        function t_suspend(): number;
+        /**
+         * Not available here (no asynchronous processing): -1.
+         *
+         * Kamailio signature: `int KSR.tmx.t_continue(int tindex, int tlabel, str cbname)`
+         */
+        function t_continue(tindex: number, tlabel: number, cbname: string): number;
+        /**
+         * Copies the message flags into the transaction, so its failure and
+         * branch routes see them.
+         *
+         * Kamailio signature: `int KSR.tmx.t_flush_flags()`
+         */
+        function t_flush_flags(): number;
+        /**
+         * Copies the extended flags into the transaction.
+         *
+         * Kamailio signature: `int KSR.tmx.t_flush_xflags()`
+         */
+        function t_flush_xflags(): number;
+        /**
+         * Cancels branches of the transaction: `all`, `others` (than the
+         * current one) or `this`.
+         *
+         * Kamailio signature: `int KSR.tmx.t_cancel_branches(str mode)`
+         */
+        function t_cancel_branches(mode: string): number;
+        /**
+         * Not available here: -1.
+         *
+         * Kamailio signature: `int KSR.tmx.t_reuse_branch()`
+         */
+        function t_reuse_branch(): number;
+        /**
+         * Cancels the pending branches of the INVITE transaction with this
+         * Call-ID and CSeq (`fl` is not used).
+         *
+         * Kamailio signature: `int KSR.tmx.t_cancel_callid(str callid_s, str cseq_s, int fl)`
+         */
+        function t_cancel_callid(callid_s: string, cseq_s: string, fl: number): number;
+        /**
+         * `t_cancel_callid`; the reason code is not sent (no Reason header).
+         *
+         * Kamailio signature: `int KSR.tmx.t_cancel_callid_reason(str callid_s, str cseq_s, int fl, int rcode)`
+         */
+        function t_cancel_callid_reason(callid_s: string, cseq_s: string, fl: number, rcode: number): number;
+        /**
+         * Not available here (tm sends no INVITEs of its own): -1.
+         *
+         * Kamailio signature: `int KSR.tmx.t_uac_ack_local(str callid, str cseq, str hdrs, str body)`
+         */
+        function t_uac_ack_local(callid: string, cseq: string, hdrs: string, body: string): number;
+        /**
+         * Replies `code status_s` through the INVITE transaction with this
+         * Call-ID and CSeq.
+         *
+         * Kamailio signature: `int KSR.tmx.t_reply_callid(str callid_s, str cseq_s, int code, str status_s)`
+         */
+        function t_reply_callid(callid_s: string, cseq_s: string, code: number, status_s: string): number;
+        /**
+         * Ends the transaction without replying (its 500 is never sent).
+         *
+         * Kamailio signature: `int KSR.tmx.t_drop()`
+         */
+        function t_drop(): number;
+        /**
+         * `t_drop`, recording `rcode` as the transaction's final status.
+         *
+         * Kamailio signature: `int KSR.tmx.t_drop_rcode(int rcode)`
+         */
+        function t_drop_rcode(rcode: number): number;
     }
     /** Functions of the JavaScript engine itself. */
     namespace x {

@@ -93,12 +93,42 @@ fn read_list(list: &XavpList, name: &str, idx: Index, ci: bool) -> Option<PvValu
     }
 }
 
+/// A context holding `msg` (for `$T_req`/`$T_rpl`), otherwise like `ctx`.
+fn on_message(ctx: &Context, msg: &crate::sip::Message) -> Context {
+    let mut other = ctx.fork();
+    other.msg = msg.clone();
+    other.tm = Default::default();
+    other
+}
+
 /// The value of `spec` for this message; `None` when it is null (missing
 /// header, unset AVP, unparsable field...).
 pub fn get(ctx: &Context, spec: &PvSpec) -> Option<PvValue> {
     let msg = &ctx.msg;
     match spec {
         PvSpec::Null => None,
+        PvSpec::TReplyCode => match ctx.tm.reply_code {
+            0 => ctx.msg.status_code().and_then(int),
+            code => int(code),
+        },
+        PvSpec::TReplyReason => match ctx.tm.reply_code {
+            0 => ctx.msg.reason().and_then(s),
+            _ => s(&ctx.tm.reply_reason),
+        },
+        PvSpec::TBranchIdx => int(ctx.tm.branch_index),
+        PvSpec::TReq(inner) => {
+            // In the request and failure routes the message is the request.
+            match &ctx.tm.request {
+                Some(req) => get(&on_message(ctx, req), inner),
+                None if ctx.msg.is_request() => get(ctx, inner),
+                None => None,
+            }
+        }
+        PvSpec::TRpl(inner) => match &ctx.tm.reply {
+            Some(rpl) => get(&on_message(ctx, rpl), inner),
+            None if ctx.msg.is_response() => get(ctx, inner),
+            None => None,
+        },
         PvSpec::Ru => Some(ctx.ruri()).filter(|u| !u.is_empty()).and_then(s),
         PvSpec::RUser => Uri::parse(ctx.ruri()).ok()?.user.and_then(s),
         PvSpec::RDomain => {

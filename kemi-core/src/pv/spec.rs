@@ -59,6 +59,16 @@ pub enum XavKind {
 pub enum PvSpec {
     /// `$null`: always null; assigning to it is refused.
     Null,
+    /// `$T_reply_code`: the status of the reply tm's route runs for.
+    TReplyCode,
+    /// `$T_reply_reason`.
+    TReplyReason,
+    /// `$T_branch_idx`: the branch tm's route runs for.
+    TBranchIdx,
+    /// `$T_req(pv)`: `pv` evaluated on the transaction's request.
+    TReq(Box<PvSpec>),
+    /// `$T_rpl(pv)`: `pv` evaluated on the transaction's reply.
+    TRpl(Box<PvSpec>),
     /// `$ru`: the Request-URI (the new one if set).
     Ru,
     /// `$rU`: its user part.
@@ -298,6 +308,9 @@ fn build(
         "ml" => Some(PvSpec::MsgLen),
         "mb" => Some(PvSpec::MsgBuf),
         "rb" => Some(PvSpec::Body),
+        "T_reply_code" => Some(PvSpec::TReplyCode),
+        "T_reply_reason" => Some(PvSpec::TReplyReason),
+        "T_branch_idx" => Some(PvSpec::TBranchIdx),
         _ => None,
     };
     if let Some(spec) = fixed {
@@ -320,6 +333,15 @@ fn build(
             idx: idx.unwrap_or_default(),
         }),
         "hdrc" => no_index(PvSpec::HdrCount(non_empty(args, class)?)),
+        "T_req" | "T_rpl" => {
+            let inner = non_empty(args, class)?;
+            let inner = parse(inner.trim())?;
+            no_index(if class == "T_req" {
+                PvSpec::TReq(Box::new(inner))
+            } else {
+                PvSpec::TRpl(Box::new(inner))
+            })
+        }
         "var" => no_index(PvSpec::Var(non_empty(args, class)?)),
         "shv" => no_index(PvSpec::Shv(non_empty(args, class)?)),
         "sbranch" => no_index(PvSpec::Sbranch(non_empty(args, class)?)),

@@ -254,7 +254,7 @@ impl ScriptEngine for LuaEngine {
             Ok((true, _)) => Ok(CallbackOutcome::Returned),
             Ok((false, err)) => {
                 let message = error_text(&err);
-                if message == EXIT_SENTINEL {
+                if message == EXIT_SENTINEL || (ctx.exit && is_relayed_exit(&message)) {
                     ctx.exit = true;
                     Ok(CallbackOutcome::Exit)
                 } else {
@@ -315,6 +315,18 @@ fn compile(lua: &Lua, path: &Path) -> Result<Function, EngineError> {
                 other => other.to_string(),
             },
         })
+}
+
+/// `KSR.x.exit()` raised inside a coroutine: `coroutine.wrap` re-raises it
+/// with its position prepended (`file:3: ~~ksr~exit~~`, once per level),
+/// and the handler then adds a traceback. Only trusted while `ctx.exit`
+/// says an exit really happened.
+fn is_relayed_exit(message: &str) -> bool {
+    message
+        .lines()
+        .next()
+        .and_then(|first| first.strip_suffix(EXIT_SENTINEL))
+        .is_some_and(|prefix| prefix.ends_with(": "))
 }
 
 /// The text of an error value the runner's handler returned.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use kemi_core::context::RouteKind;
 use kemi_core::{Context, Registry, Runtime};
+use kemi_mod_app_lua::testing::LuaTest;
 use kemi_mod_app_lua::{
     CallbackNames, CallbackOutcome, EngineError, LuaEngine, ScriptEngine, ScriptError,
 };
@@ -315,4 +316,33 @@ fn callback_names_are_configurable() {
     .err()
     .unwrap();
     assert!(err.to_string().contains("ksr_request_route"));
+}
+
+#[test]
+fn exit_inside_a_coroutine_is_still_an_exit() {
+    // coroutine.wrap re-raises the exit with its position prepended.
+    let out = LuaTest::new(&[])
+        .run(
+            "function ksr_request_route()\n\
+               KSR.setflag(1)\n\
+               coroutine.wrap(function() coroutine.wrap(KSR.x.exit)() end)()\n\
+               KSR.setflag(2)\n\
+             end\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.exited);
+    assert_eq!(out.ctx.flags, 1 << 1);
+}
+
+#[test]
+fn an_error_after_a_caught_exit_is_still_an_error() {
+    let err = LuaTest::new(&[])
+        .run("function ksr_request_route()\n  pcall(KSR.x.exit)\n  error('boom')\nend\n")
+        .expect_err("a real error is reported");
+    assert!(err.contains("boom"), "{err}");
+    // A script raising the exit text itself, without KSR.x.exit(), errs too.
+    let err = LuaTest::new(&[])
+        .run("function ksr_request_route()\n  error('~~ksr~exit~~')\nend\n")
+        .expect_err("not an exit");
+    assert!(err.contains(":2: ~~ksr~exit~~"), "{err}");
 }

@@ -10,11 +10,8 @@
 //! which Kamailio answers statefully when a tm transaction exists, always
 //! answer statelessly here. When tm arrives they should try it first.
 
-use std::net::SocketAddr;
-
 use kemi_core::context::RouteKind;
 use kemi_core::forward::{self, fnv1a};
-use kemi_core::net::Proto;
 use kemi_core::sip::build_reply;
 use kemi_core::{kemi_module, Context, ModuleDef};
 
@@ -48,26 +45,6 @@ pub fn to_tag(ctx: &Context) -> String {
     let branch = via.as_ref().and_then(|v| v.branch()).unwrap_or_default();
     let h = fnv1a(&[call_id.as_bytes(), from_tag.as_bytes(), branch.as_bytes()]);
     format!("{}-{:08x}", prefix.0, h as u32)
-}
-
-/// Where a reply to the request goes (RFC 3261 18.2.2, RFC 3581): back to
-/// the sender's address; on UDP to the Via's port unless `rport` was asked
-/// for (by the client or by `KSR.force_rport()`), streams to the
-/// connection's peer.
-fn reply_destination(ctx: &Context) -> SocketAddr {
-    let src = ctx.recv.src;
-    if ctx.recv.proto != Proto::Udp || ctx.force_rport {
-        return src;
-    }
-    match ctx.msg.top_via() {
-        Ok(via) if via.rport().is_none() => {
-            let port = via
-                .port
-                .unwrap_or_else(|| forward::default_port(Proto::Udp));
-            SocketAddr::new(src.ip(), port)
-        }
-        _ => src,
-    }
 }
 
 /// Why a stateless reply was not sent; the KEMI code is -1 for all.
@@ -121,7 +98,7 @@ pub fn send_stateless(
         Ok(b) => b,
         Err(e) => return refuse(&format!("cannot build the reply: {e}")),
     };
-    let dst = reply_destination(ctx);
+    let dst = forward::reply_address(ctx);
     match ctx.reply_to(dst, &bytes) {
         Ok(()) => 1,
         Err(e) => {
@@ -129,6 +106,16 @@ pub fn send_stateless(
             -1
         }
     }
+}
+
+/// Replies through the request's transaction when tm created one;
+/// `None` when there is none.
+fn stateful(ctx: &mut Context, code: i32, reason: &str) -> Option<i32> {
+    let reply = kemi_core::context::TRANSACTION_REPLY.get()?;
+    let code = u16::try_from(code)
+        .ok()
+        .filter(|c| (100..=699).contains(c))?;
+    reply(ctx, code, reason)
 }
 
 /// The reply for an internal error: what a module recorded, else a 500.
@@ -152,12 +139,15 @@ pub mod kemi {
     }
 
     /// Sends a reply `code reason`: statefully when the request has a
-    /// transaction (once tm exists), else statelessly. -1 for an empty
+    /// transaction (tm), else statelessly. -1 for an empty
     /// reason or when nothing could be sent.
     #[kemi_export]
     pub fn send_reply(ctx: &mut Context, code: i32, reason: &str) -> i32 {
         if reason.is_empty() {
             return -1;
+        }
+        if let Some(done) = stateful(ctx, code, reason) {
+            return done;
         }
         send_stateless(ctx, code, reason, "", b"")
     }
@@ -179,9 +169,14 @@ pub mod kemi {
         send_stateless(ctx, code, &reason, &headers, b"")
     }
 
-    /// Like `sl_reply_error`, statefully once tm exists.
+    /// Like `sl_reply_error`, statefully when the request has a
+    /// transaction.
     #[kemi_export]
     pub fn send_reply_error(ctx: &mut Context) -> i32 {
+        let (code, reason) = error_reply(ctx);
+        if let Some(done) = stateful(ctx, code, &reason) {
+            return done;
+        }
         sl_reply_error(ctx)
     }
 

@@ -15,6 +15,8 @@ from . import siputils as siputils
 from . import sl as sl
 from . import textops as textops
 from . import textopsx as textopsx
+from . import tm as tm
+from . import tmx as tmx
 from . import x as x
 from . import xlog as xlog
 

@@ -15,7 +15,7 @@ def sl_send_reply(code: int, reason: str) -> int:
 def send_reply(code: int, reason: str) -> int:
     """
     Sends a reply `code reason`: statefully when the request has a
-    transaction (once tm exists), else statelessly. -1 for an empty
+    transaction (tm), else statelessly. -1 for an empty
     reason or when nothing could be sent.
 
     Kamailio signature: ``int KSR.sl.send_reply(int code, str reason)``
@@ -42,7 +42,8 @@ def sl_reply_error() -> int:
 
 def send_reply_error() -> int:
     """
-    Like `sl_reply_error`, statefully once tm exists.
+    Like `sl_reply_error`, statefully when the request has a
+    transaction.
 
     Kamailio signature: ``int KSR.sl.send_reply_error()``
     """
