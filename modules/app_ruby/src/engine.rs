@@ -45,7 +45,8 @@ pub struct RubyEngine {
 }
 
 impl RubyEngine {
-    /// Starts the VM if needed (on this thread), builds `KSR` from
+    /// Starts the VM if needed (on this thread), removes the top-level
+    /// methods earlier engines' scripts defined, builds `KSR` from
     /// `registry`, loads `scripts` in order and checks that the request
     /// route callback exists. `xval_mode` comes from the runtime's config
     /// (`modparam("app_ruby", "xval_mode", ...)`, default 1).
@@ -62,7 +63,8 @@ impl RubyEngine {
             .and_then(|m| m.param("xval_mode"))
             .and_then(|v| v.as_int())
             .unwrap_or(1);
-        call::build_ksr(&ruby, registry, xval_mode)
+        crate::vm::forget_script_methods(&ruby)
+            .and_then(|()| call::build_ksr(&ruby, registry, xval_mode))
             .map_err(|e| EngineError::Ksr(error_text(&ruby, &e)))?;
         let mut engine = RubyEngine {
             ruby,
@@ -125,6 +127,25 @@ impl RubyEngine {
             let iseq = compile(&self.ruby, path)?;
             compiled.push(iseq).map_err(|e| self.load_error(path, &e))?;
         }
+        // Running a script again redefines its constants and methods on
+        // purpose; Ruby's warnings about that would only be noise on stderr.
+        let verbose: Value = self
+            .ruby
+            .eval("v = $VERBOSE; $VERBOSE = nil; v")
+            .map_err(|e| EngineError::Vm(error_text(&self.ruby, &e)))?;
+        let result = self.run_compiled(compiled);
+        let restore: Result<Value, Error> = self
+            .ruby
+            .eval::<magnus::block::Proc>("->(v) { $VERBOSE = v }")
+            .and_then(|set| set.call((verbose,)));
+        if let Err(e) = restore {
+            tracing::warn!(target: "app_ruby", "cannot restore $VERBOSE: {}", error_text(&self.ruby, &e));
+        }
+        result
+    }
+
+    /// Runs the compiled scripts in order.
+    fn run_compiled(&mut self, compiled: magnus::RArray) -> Result<(), EngineError> {
         for (i, path) in self.scripts.clone().iter().enumerate() {
             // A fresh scratch context per script: an exit or flags left by
             // one script must not leak into the next.

@@ -135,16 +135,17 @@ fn write_script(script: &str) -> std::io::Result<PathBuf> {
 }
 
 /// Removes the top-level methods earlier tests defined: the process has
-/// one VM, and a test must not pass on another test's callbacks.
-/// [`RubyTest::run`] does this itself; tests building engines directly call
-/// it between tests.
+/// one VM, and a test must not pass on another test's callbacks. Building
+/// an engine does this itself; tests call it between scenarios that only
+/// evaluate code.
 pub fn reset_top_level() -> Result<(), String> {
     let ruby = crate::vm::ruby()?;
-    ruby.eval::<magnus::Value>(
-        "Object.private_instance_methods(false).each { |m| Object.send(:remove_method, m) }",
-    )
-    .map(drop)
-    .map_err(|e| format!("cannot reset the Ruby VM: {e}"))
+    crate::vm::forget_script_methods(&ruby).map_err(|e| {
+        format!(
+            "cannot reset the Ruby VM: {}",
+            crate::engine::error_text(&ruby, &e)
+        )
+    })
 }
 
 /// Evaluates `code` at the top level of the VM and returns its `to_s`

@@ -11,6 +11,7 @@
 use std::sync::OnceLock;
 use std::thread::ThreadId;
 
+use magnus::prelude::*;
 use magnus::Ruby;
 
 /// The thread the VM was started on, once it was, and whether it started.
@@ -92,5 +93,30 @@ fn start() -> Result<(), String> {
     let ruby = Ruby::get().map_err(|e| format!("Ruby VM unavailable: {e}"))?;
     ruby.eval::<magnus::Value>(PRELUDE)
         .map_err(|e| format!("Ruby VM prelude failed: {e}"))?;
+    let baseline: magnus::Value = ruby
+        .eval(OWN_METHODS)
+        .map_err(|e| format!("Ruby VM start: {e}"))?;
+    ruby.class_object()
+        .ivar_set(BASELINE, baseline)
+        .map_err(|e| format!("Ruby VM start: {e}"))?;
     Ok(())
+}
+
+/// The top-level methods (Object's own, public or private) as Ruby code.
+const OWN_METHODS: &str =
+    "Object.private_instance_methods(false) + Object.public_instance_methods(false)";
+
+/// Where the top-level methods present after start-up are kept: a hidden
+/// attribute of Object (no `@`, so scripts cannot see it).
+const BASELINE: &str = "__kemi_baseline";
+
+/// Removes the top-level methods defined since the VM started: a new
+/// engine starts from a clean top level (a reload, by contrast, keeps
+/// them, as Kamailio does). Globals and constants stay: the VM is shared.
+pub fn forget_script_methods(ruby: &Ruby) -> Result<(), magnus::Error> {
+    let baseline: magnus::Value = ruby.class_object().ivar_get(BASELINE)?;
+    let forget: magnus::block::Proc = ruby.eval(
+        "->(baseline) { (Object.private_instance_methods(false) + Object.public_instance_methods(false) - baseline).each { |m| Object.send(:remove_method, m) } }",
+    )?;
+    forget.call::<_, magnus::Value>((baseline,)).map(drop)
 }

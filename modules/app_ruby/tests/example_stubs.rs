@@ -24,7 +24,10 @@ fn typeprof(script: &Path) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "typeprof failed (run scripts/setup):\n{text}");
+    assert!(
+        out.status.success(),
+        "typeprof failed (run scripts/setup):\n{text}"
+    );
     text
 }
 
