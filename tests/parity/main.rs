@@ -92,14 +92,24 @@ pub struct Engine {
 }
 
 /// Every engine this build has. One line per engine.
-pub const ENGINES: &[Engine] = &[Engine {
-    name: "lua",
-    cfgengine: "lua",
-    module: "app_lua",
-    script: "parity.lua",
-    entry: kemi_mod_app_lua::builder,
-    unsupported: &[],
-}];
+pub const ENGINES: &[Engine] = &[
+    Engine {
+        name: "lua",
+        cfgengine: "lua",
+        module: "app_lua",
+        script: "parity.lua",
+        entry: kemi_mod_app_lua::builder,
+        unsupported: &[],
+    },
+    Engine {
+        name: "ruby",
+        cfgengine: "ruby",
+        module: "app_ruby",
+        script: "parity.rb",
+        entry: kemi_mod_app_ruby::builder,
+        unsupported: &[],
+    },
+];
 
 fn main() -> ExitCode {
     // cargo passes libtest options (`--nocapture`, `-q`...); only plain
