@@ -335,8 +335,8 @@ fn a_broken_script_fails_the_check_with_its_location() {
 }
 
 /// The example, with its next hop moved to `next_hop` and its listen port
-/// to a free one.
-fn run_example(next_hop: &str) -> Proxy {
+/// to a free one, run with `args` (`-A WITH_TM`...).
+fn run_example(next_hop: &str, args: &[&str]) -> Proxy {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ruby");
     let dir = tempfile::tempdir().unwrap();
     let script = std::fs::read_to_string(examples.join("kamailio.rb"))
@@ -367,6 +367,7 @@ fn run_example(next_hop: &str) -> Proxy {
     let child = Command::new(BIN)
         .arg("-f")
         .arg(&cfg)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -375,25 +376,10 @@ fn run_example(next_hop: &str) -> Proxy {
     Proxy { child, dir, port }
 }
 
-#[test]
-fn the_example_relays_statelessly_to_a_sipp_uas() {
-    let needed = [
-        "sl", "maxfwd", "sanity", "siputils", "corex", "xlog", "pv", "app_ruby",
-    ];
-    if !needed
-        .iter()
-        .all(|m| kemi_proxy::module_table::find(m).is_some())
-    {
-        eprintln!("skipped: needs {needed:?} compiled in");
-        return;
-    }
-    if !have_sipp() {
-        return;
-    }
-    let uas_port = free_port("127.0.0.1");
-    let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"));
+/// Waits until the example answers a keepalive OPTIONS to itself (the only
+/// request it answers without a next hop).
+fn wait_keepalive(proxy: &Proxy) {
     let port = proxy.port;
-    // Keepalive OPTIONS to the proxy itself: answered by the script.
     let start = Instant::now();
     loop {
         let sock = udp_socket(proxy.addr());
@@ -418,6 +404,26 @@ fn the_example_relays_statelessly_to_a_sipp_uas() {
             proxy.log()
         );
     }
+}
+
+#[test]
+fn the_example_relays_statelessly_to_a_sipp_uas() {
+    let needed = [
+        "sl", "maxfwd", "sanity", "siputils", "corex", "xlog", "pv", "app_ruby",
+    ];
+    if !needed
+        .iter()
+        .all(|m| kemi_proxy::module_table::find(m).is_some())
+    {
+        eprintln!("skipped: needs {needed:?} compiled in");
+        return;
+    }
+    if !have_sipp() {
+        return;
+    }
+    let uas_port = free_port("127.0.0.1");
+    let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &[]);
+    wait_keepalive(&proxy);
     let mf0 = options("UDP", &"127.0.0.1:9".parse().unwrap(), "mf0")
         .replace("Max-Forwards: 70", "Max-Forwards: 0");
     let sock = udp_socket(proxy.addr());
@@ -455,6 +461,49 @@ fn the_example_relays_statelessly_to_a_sipp_uas() {
         .unwrap();
     assert_sipp_ok("calls through the example", out, &proxy);
     assert_sipp_ok("uas calls", uas.wait_with_output().unwrap(), &proxy);
+    proxy.assert_alive();
+    assert!(proxy.terminate().success());
+}
+
+#[test]
+fn the_example_with_tm_relays_calls_statefully() {
+    let needed = [
+        "tm", "sl", "maxfwd", "sanity", "siputils", "corex", "xlog", "pv", "app_ruby",
+    ];
+    if !needed
+        .iter()
+        .all(|m| kemi_proxy::module_table::find(m).is_some())
+    {
+        eprintln!("skipped: needs {needed:?} compiled in");
+        return;
+    }
+    if !have_sipp() {
+        return;
+    }
+    let uas_port = free_port("127.0.0.1");
+    let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &["-A", "WITH_TM"]);
+    wait_keepalive(&proxy);
+    let dir = tempfile::tempdir().unwrap();
+    let uas = sipp_cmd(dir.path(), 100, 50)
+        .args(["-sn", "uas", "-p", &uas_port.to_string()])
+        .spawn()
+        .unwrap();
+    let out = sipp_cmd(dir.path(), 100, 50)
+        .args(["-sn", "uac", "-p", "0", &proxy.addr().to_string()])
+        .output()
+        .unwrap();
+    assert_sipp_ok("calls through the example with tm", out, &proxy);
+    assert_sipp_ok("uas calls", uas.wait_with_output().unwrap(), &proxy);
+    // tm ran the script's transaction callbacks by name.
+    let log = proxy.log();
+    assert!(
+        log.contains("===== branch route - from kamailio ruby script"),
+        "{log}"
+    );
+    assert!(
+        log.contains("===== onreply route - from kamailio ruby script"),
+        "{log}"
+    );
     proxy.assert_alive();
     assert!(proxy.terminate().success());
 }
