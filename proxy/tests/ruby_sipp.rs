@@ -1,7 +1,7 @@
 //! The real binary routed by Ruby (`cfgengine "ruby"`) against sipp: a
 //! few thousand OPTIONS answered by tests/ruby/stateless.rb, the Ruby
 //! example relaying statelessly to a sipp UAS (OPTIONS, and INVITE calls
-//! with ACK and BYE), a reload while sipp traffic flows (a good script,
+//! with ACK and BYE) and, with `-A WITH_TM`, statefully through tm, a reload while sipp traffic flows (a good script,
 //! then a broken one that leaves the previous code running), script errors
 //! survived, and SIGTERM/SIGINT stopping the proxy with exit code 0
 //! although Ruby traps those signals itself. No timing assertions. Skipped
