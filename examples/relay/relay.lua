@@ -6,21 +6,29 @@
 -- next hop tried from the failure route.
 
 -- Where requests go; FAILOVER_HOP (optional) takes over when NEXT_HOP
--- fails. Both are config defines (see kamailio.cfg).
--- A define's value as written: strip the quotes of a string literal.
+-- fails. Both are config defines (see kamailio.cfg), read on the first
+-- request (Kamailio's Lua engine has no KSR while the script loads).
+local NEXT_HOP, FAILOVER_HOP
+
+-- A define's value as written, without the quotes of a string literal.
 local function define(name)
     local v = KSR.kx.get_def(name)
-    if v == nil or v == "" then
+    if type(v) ~= "string" or v == "" then
         return nil
     end
     return (string.gsub(v, '^"(.*)"$', "%1"))
 end
 
-local NEXT_HOP = define("NEXT_HOP") or "sip:127.0.0.1:5080"
-local FAILOVER_HOP = define("FAILOVER_HOP")
+local function read_defines()
+    if NEXT_HOP == nil then
+        NEXT_HOP = define("NEXT_HOP") or "sip:127.0.0.1:5080"
+        FAILOVER_HOP = define("FAILOVER_HOP") or false
+    end
+end
 
 -- request_route {}
 function ksr_request_route()
+    read_defines()
     if KSR.maxfwd.process_maxfwd(10) < 0 then
         KSR.sl.send_reply(483, "Too Many Hops")
         return
@@ -96,6 +104,7 @@ function ksr_failure_route_one()
     if KSR.tm.t_is_canceled() > 0 then
         return
     end
+    read_defines()
     if FAILOVER_HOP and KSR.pv.get("$du") ~= FAILOVER_HOP
             and KSR.tm.t_check_status("^[45][0-9][0-9]$") > 0 then
         KSR.pv.sets("$du", FAILOVER_HOP)

@@ -178,6 +178,22 @@ pub struct Context {
     pub ext: Extensions,
     /// What the transaction layer tells routes it runs (`$T_*`).
     pub tm: TmView,
+    /// The Record-Route rr added, for a second one (double Record-Route)
+    /// when the request leaves on another transport or socket than it
+    /// came in on; see [`DoubleRecordRoute`].
+    pub double_rr: Option<DoubleRecordRoute>,
+}
+
+/// A Record-Route to double when the request leaves on another socket:
+/// the sending path then marks the added one with `;r2=on` and puts a
+/// second one, for the outgoing socket with the same parameters, above
+/// it. Then each side of the proxy sees the address it can reach.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoubleRecordRoute {
+    /// The Record-Route value as added (`<sip:addr;lr...>`).
+    pub value: String,
+    /// Its parameters after the address (`;lr;ftag=...`).
+    pub params: String,
 }
 
 /// The transaction facts a route sees through `$T_*` pseudo-variables,
@@ -305,6 +321,7 @@ impl Context {
             outgoing: Vec::new(),
             ext: Extensions::default(),
             tm: TmView::default(),
+            double_rr: None,
         }
     }
 
@@ -346,6 +363,7 @@ impl Context {
             outgoing: Vec::new(),
             ext: Extensions::default(),
             tm: self.tm.clone(),
+            double_rr: self.double_rr.clone(),
         }
     }
 

@@ -244,7 +244,64 @@ pub fn build_request_with_branch(
         .unwrap_or(HeaderPos::First);
     msg.add_header(pos, "Via", &via)
         .map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+    if let Some(rr) = &ctx.double_rr {
+        if hop.proto != ctx.recv.proto || local != ctx.recv.local {
+            double_record_route(&mut msg, rr, hop.proto, local)?;
+        }
+    }
     Ok(msg.serialize())
+}
+
+/// Marks the Record-Route rr added with `;r2=on` and adds one for the
+/// outgoing socket above it (RFC 3261 16.6 step 4 for a multi-homed
+/// proxy, as Kamailio's `enable_double_rr`).
+fn double_record_route(
+    msg: &mut Message,
+    rr: &crate::context::DoubleRecordRoute,
+    proto: Proto,
+    local: SocketAddr,
+) -> Result<(), ForwardError> {
+    let r2 = |v: &str| match v.strip_suffix('>') {
+        Some(head) => format!("{head};r2=on>"),
+        None => v.to_string(),
+    };
+    let host = match local.ip() {
+        IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    };
+    let port = if local.port() == 5060 && proto == Proto::Udp {
+        String::new()
+    } else {
+        format!(":{}", local.port())
+    };
+    let transport = match proto {
+        Proto::Udp => String::new(),
+        other => format!(";transport={}", other.name()),
+    };
+    let outbound = format!("<sip:{host}{port}{transport}{};r2=on>", rr.params);
+    // Header additions at the top come out in the order they were made:
+    // the outgoing side's goes in just before the added one.
+    let edits = msg.edits().to_vec();
+    msg.clear_edits();
+    for e in edits {
+        let e = match e {
+            crate::sip::Edit::AddHeader { name, value, pos }
+                if name == "Record-Route" && value == rr.value =>
+            {
+                msg.add_header(pos, "Record-Route", &outbound)
+                    .map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+                crate::sip::Edit::AddHeader {
+                    value: r2(&value),
+                    name,
+                    pos,
+                }
+            }
+            other => other,
+        };
+        msg.edit(e)
+            .map_err(|e| ForwardError::BadMessage(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Forwards the request statelessly to `uri`, or when `None` (or empty)
@@ -470,6 +527,52 @@ Content-Length: 0\r\n\r\n";
         };
         let msg = Message::parse(bytes.to_vec()).unwrap();
         (Context::for_message(rt, msg, recv), cap)
+    }
+
+    #[test]
+    fn record_route_is_doubled_when_the_transport_changes() {
+        // INVITE's R-URI asks for TCP; it came in over UDP.
+        let (mut ctx, cap) = ctx_for(INVITE);
+        let value = "<sip:198.51.100.1;lr>".to_string();
+        ctx.msg
+            .add_header(HeaderPos::First, "Record-Route", &value)
+            .unwrap();
+        ctx.double_rr = Some(crate::context::DoubleRecordRoute {
+            value,
+            params: ";lr".into(),
+        });
+        forward(&mut ctx, None).unwrap();
+        let out = Message::parse(cap.take()[0].bytes.clone()).unwrap();
+        let rrs: Vec<&str> = out
+            .headers_of(HeaderName::RecordRoute)
+            .map(|h| h.value)
+            .collect();
+        assert_eq!(
+            rrs,
+            [
+                "<sip:198.51.100.1:5060;transport=tcp;lr;r2=on>",
+                "<sip:198.51.100.1;lr;r2=on>"
+            ]
+        );
+
+        // Same transport and socket: one Record-Route, unmarked.
+        let (mut ctx, cap) = ctx_for(INVITE);
+        ctx.new_uri = Some("sip:bob@192.0.2.20:5070".into());
+        let value = "<sip:198.51.100.1;lr>".to_string();
+        ctx.msg
+            .add_header(HeaderPos::First, "Record-Route", &value)
+            .unwrap();
+        ctx.double_rr = Some(crate::context::DoubleRecordRoute {
+            value: value.clone(),
+            params: ";lr".into(),
+        });
+        forward(&mut ctx, None).unwrap();
+        let out = Message::parse(cap.take()[0].bytes.clone()).unwrap();
+        let rrs: Vec<&str> = out
+            .headers_of(HeaderName::RecordRoute)
+            .map(|h| h.value)
+            .collect();
+        assert_eq!(rrs, [value.as_str()]);
     }
 
     #[test]

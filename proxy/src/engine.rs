@@ -159,7 +159,8 @@ impl Router for ScriptRouter {
         if let Err(e) = result {
             self.script_error(&ctx, &e, out.stats());
         }
-        if request && self.tm {
+        if self.tm {
+            // Branches t_relay recorded, local requests t_uac_send made.
             kemi_mod_tm::after_route(&mut ctx, &mut *self.engine);
         }
         if !ctx.outgoing.is_empty() {

@@ -7,10 +7,12 @@
 //! names this proxy, points `$du` at the next one, and undoes a strict
 //! router's Request-URI rewrite.
 //!
-//! Left out: the double Record-Route Kamailio adds when the outgoing
-//! transport or address differs from the incoming one (`enable_double_rr`
-//! is accepted, but deciding it needs the send socket tm selects), the
-//! outbound flow-token return codes (2, -2) and `add_username`.
+//! When the request leaves on another transport or socket than it came in
+//! on, the sending path doubles the Record-Route (`enable_double_rr`, see
+//! `kemi_core::context::DoubleRecordRoute`).
+//!
+//! Left out: the outbound flow-token return codes (2, -2) and
+//! `add_username`.
 
 use kemi_core::myself::is_myself_parsed;
 use kemi_core::net::Proto;
@@ -119,12 +121,21 @@ fn semi(params: &str) -> String {
 
 /// Adds one Record-Route `<uri_head;lr[;ftag][params][pending]>`; records it
 /// in the state. `extra` is appended after the ftag.
-fn add_rr(ctx: &mut Context, uri_head: &str, extra: &str) -> i32 {
+fn add_rr(ctx: &mut Context, uri_head: &str, extra: &str, double: bool) -> i32 {
     let Ok(ftag) = ftag(ctx) else { return -1 };
     let mut st: RrState = ctx.ext.take();
-    let value = format!("<{uri_head}{}{ftag}{}{}>", lr(ctx), semi(extra), st.pending);
+    let params = format!("{}{ftag}{}{}", lr(ctx), semi(extra), st.pending);
+    let value = format!("<{uri_head}{params}>");
     let rc = match ctx.msg.add_header(HeaderPos::First, "Record-Route", &value) {
         Ok(()) => {
+            // Doubled by the sending path if the request leaves on another
+            // socket (enable_double_rr, on by default as in Kamailio).
+            if double && double_rr_enabled(ctx) {
+                ctx.double_rr = Some(kemi_core::context::DoubleRecordRoute {
+                    value: value.clone(),
+                    params,
+                });
+            }
             st.added.push(value);
             1
         }
@@ -135,6 +146,17 @@ fn add_rr(ctx: &mut Context, uri_head: &str, extra: &str) -> i32 {
     };
     ctx.ext.put(st);
     rc
+}
+
+/// `enable_double_rr`: 1 unless set to 0.
+fn double_rr_enabled(ctx: &Context) -> bool {
+    ctx.runtime()
+        .config()
+        .module("rr")
+        .and_then(|m| m.param("enable_double_rr"))
+        .and_then(|v| v.as_int())
+        .unwrap_or(1)
+        != 0
 }
 
 /// `sip:` + `addr` unless it already is a SIP URI.
@@ -359,7 +381,7 @@ pub mod kemi {
     #[kemi_export]
     pub fn record_route(ctx: &mut Context) -> i32 {
         let head = format!("sip:{}", local_address(ctx));
-        add_rr(ctx, &head, "")
+        add_rr(ctx, &head, "", true)
     }
 
     /// As `record_route`, with `sparams` (e.g. `;nat=yes`) appended to the
@@ -367,7 +389,7 @@ pub mod kemi {
     #[kemi_export]
     pub fn record_route_params(ctx: &mut Context, sparams: &str) -> i32 {
         let head = format!("sip:{}", local_address(ctx));
-        add_rr(ctx, &head, sparams)
+        add_rr(ctx, &head, sparams, true)
     }
 
     /// Processes the Route set (RFC 3261 16.4): the top Route naming this
@@ -526,7 +548,7 @@ pub mod kemi {
         if addr1.is_empty() {
             return -1;
         }
-        add_rr(ctx, &sip_uri(addr1), "")
+        add_rr(ctx, &sip_uri(addr1), "", false)
     }
 
     /// Adds two Record-Routes (`;r2=on`, as a double Record-Route): `addr1`
@@ -538,13 +560,13 @@ pub mod kemi {
             return -1;
         }
         if addr2.is_empty() {
-            return add_rr(ctx, &sip_uri(addr1), "");
+            return add_rr(ctx, &sip_uri(addr1), "", false);
         }
-        let r1 = add_rr(ctx, &sip_uri(addr1), ";r2=on");
+        let r1 = add_rr(ctx, &sip_uri(addr1), ";r2=on", false);
         if r1 < 0 {
             return r1;
         }
-        add_rr(ctx, &sip_uri(addr2), ";r2=on")
+        add_rr(ctx, &sip_uri(addr2), ";r2=on", false)
     }
 
     /// Adds a Record-Route with `addr` (`host[:port]`) instead of the
@@ -555,7 +577,7 @@ pub mod kemi {
             return -1;
         }
         let head = format!("{}{}", sip_uri(addr), transport_param(ctx.recv.proto));
-        add_rr(ctx, &head, "")
+        add_rr(ctx, &head, "", false)
     }
 
     /// 1 when a Route header remains for the next hop (after what
@@ -587,7 +609,7 @@ pub static MODULE: ModuleDef = ModuleDef {
             name: "enable_double_rr",
             kind: ModParamKind::Int,
             repeatable: false,
-            doc: "Accepted for compatibility; the double Record-Route on a transport change is not done yet (needs tm).",
+            doc: "1 (default): when a record-routed request leaves on another transport or socket than it came in on, add a second Record-Route for the outgoing side (both marked `;r2=on`). 0: never.",
         },
         ModParam {
             name: "enable_full_lr",

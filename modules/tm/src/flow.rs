@@ -438,6 +438,9 @@ pub fn reply(ctx: &mut Context, code: u16, reason: &str, headers: &str) -> i32 {
 /// the branch route on each branch `t_relay` recorded and sends those it
 /// kept. Does nothing when there are none.
 pub fn after_route(ctx: &mut Context, engine: &mut dyn ScriptEngine) {
+    if ctx.ext.get::<PendingLocal>().is_some() {
+        send_local_requests(ctx, engine);
+    }
     let Some(pending) = ctx.ext.get::<Pending>() else {
         return;
     };
@@ -646,6 +649,9 @@ pub fn on_reply(ctx: &mut Context, engine: &mut dyn ScriptEngine) -> bool {
         };
         set_current(ctx, &tx);
         run(engine, ctx, &name, None);
+        if ctx.ext.get::<PendingLocal>().is_some() {
+            send_local_requests(ctx, engine);
+        }
         if ctx.drop && code < 200 {
             return true;
         }
@@ -693,13 +699,14 @@ fn complete(tm: &Tm, tx: &TxRef, engine: &mut dyn ScriptEngine) {
     let mode = tm.settings().failure_reply_mode;
     let (best, failure) = {
         let mut t = lock(tx);
-        if t.final_sent || t.pending() || t.in_failure || t.removed || t.branches.is_empty() {
+        // No branches at all: every one was dropped or could not be
+        // built; the 500 below answers the request.
+        if t.final_sent || t.pending() || t.in_failure || t.removed {
             return;
         }
         let best = t.best_branch(mode);
         let failure = match (&t.routes.failure, best) {
             (Some(_), Some((_, code))) if code >= 300 => t.routes.failure.take(),
-            (Some(_), None) => t.routes.failure.take(),
             _ => None,
         };
         if failure.is_some() {
@@ -1044,15 +1051,75 @@ pub fn uac_send(
         out.push_str("\r\n");
     }
     out.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    match ctx
-        .runtime()
-        .transport()
-        .send(hop.proto, Some(local), hop.dst, out.as_bytes())
-    {
-        Ok(()) => 1,
-        Err(e) => {
-            tracing::info!("tm: t_uac_send to {}: {e}", hop.dst);
-            -1
+    let request = LocalRequest {
+        bytes: out.into_bytes(),
+        hop,
+        local,
+    };
+    if Tm::of(ctx.runtime()).settings().event_callback.is_some() {
+        // The `tm:local-request` event runs when the route returns.
+        let mut pending = ctx.ext.take::<PendingLocal>();
+        pending.0.push(request);
+        ctx.ext.put(pending);
+        return 1;
+    }
+    if request.send(ctx.runtime()) {
+        1
+    } else {
+        -1
+    }
+}
+
+/// A request of the proxy's own (`t_uac_send`).
+struct LocalRequest {
+    bytes: Vec<u8>,
+    hop: NextHop,
+    local: std::net::SocketAddr,
+}
+
+impl LocalRequest {
+    fn send(&self, runtime: &Runtime) -> bool {
+        match runtime
+            .transport()
+            .send(self.hop.proto, Some(self.local), self.hop.dst, &self.bytes)
+        {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::info!("tm: local request to {}: {e}", self.hop.dst);
+                false
+            }
         }
+    }
+}
+
+/// Local requests waiting for the `tm:local-request` event.
+#[derive(Default)]
+struct PendingLocal(Vec<LocalRequest>);
+
+/// Runs the `event_callback` function with `tm:local-request` on each
+/// local request the route made (it sees the request as the message and
+/// may change or drop it), then sends them.
+fn send_local_requests(ctx: &mut Context, engine: &mut dyn ScriptEngine) {
+    let pending = ctx.ext.take::<PendingLocal>();
+    let callback = Tm::of(ctx.runtime()).settings().event_callback.clone();
+    for mut request in pending.0 {
+        if let Some(name) = &callback {
+            let Ok(msg) = kemi_core::sip::Message::parse(request.bytes.clone()) else {
+                continue;
+            };
+            let recv = kemi_core::net::RecvInfo {
+                proto: request.hop.proto,
+                src: request.local,
+                local: request.local,
+            };
+            let mut lctx = Context::for_message(Arc::clone(ctx.runtime()), msg, recv);
+            lctx.route = RouteKind::Event;
+            run(engine, &mut lctx, name, Some("tm:local-request"));
+            if lctx.drop {
+                continue;
+            }
+            request.bytes = lctx.msg.serialize();
+        }
+        request.send(ctx.runtime());
     }
 }
