@@ -18,6 +18,15 @@ use common::*;
 
 const SIPP: &str = "/usr/bin/sipp";
 
+/// The tests driving sipp traffic take turns: in parallel they would
+/// compete for this machine's cores, and the one routing thread of a Ruby
+/// proxy could fall behind the rates.
+static SIPP_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn sipp_turn() -> std::sync::MutexGuard<'static, ()> {
+    SIPP_TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn tests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
@@ -190,6 +199,7 @@ fn sipp_options_and_reload_while_traffic_flows() {
     if !compiled_in() || !have_sipp() {
         return;
     }
+    let _turn = sipp_turn();
     let mut rp = start_ruby(&stateless_script("v1"));
     let dir = tempfile::tempdir().unwrap();
     let to = rp.proxy.addr().to_string();
@@ -207,7 +217,7 @@ fn sipp_options_and_reload_while_traffic_flows() {
 
     // Reloads while sipp runs: at 500 calls/s, 4,000 calls last at least
     // 8 s, far longer than writing a file and two RPC calls.
-    let traffic = uac(dir.path(), "options.xml", 4_000, 500, &to);
+    let traffic = uac(dir.path(), "options_retrans.xml", 4_000, 500, &to);
     write_script(&rp.script, &stateless_script("v2"));
     let out = rpc(&rp.rpc, "app_ruby.reload");
     assert!(out.contains("\"new\": 1"), "{out}");
@@ -421,6 +431,7 @@ fn the_example_relays_statelessly_to_a_sipp_uas() {
     if !have_sipp() {
         return;
     }
+    let _turn = sipp_turn();
     let uas_port = free_port("127.0.0.1");
     let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &[]);
     wait_keepalive(&proxy);
@@ -444,7 +455,7 @@ fn the_example_relays_statelessly_to_a_sipp_uas() {
         .args(["-p", &uas_port.to_string()])
         .spawn()
         .unwrap();
-    let out = uac(dir.path(), "options.xml", 1_000, 500, &to)
+    let out = uac(dir.path(), "options_retrans.xml", 1_000, 500, &to)
         .wait_with_output()
         .unwrap();
     assert_sipp_ok("options through the example", out, &proxy);
@@ -480,6 +491,7 @@ fn the_example_with_tm_relays_calls_statefully() {
     if !have_sipp() {
         return;
     }
+    let _turn = sipp_turn();
     let uas_port = free_port("127.0.0.1");
     let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &["-A", "WITH_TM"]);
     wait_keepalive(&proxy);
