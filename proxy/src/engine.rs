@@ -27,6 +27,7 @@ use crate::stats::WorkerStats;
 const ENGINES: &[(&str, &str, EngineEntry)] = &[
     ("lua", "app_lua", kemi_mod_app_lua::builder),
     ("jsdt", "app_jsdt", kemi_mod_app_jsdt::builder),
+    ("ruby", "app_ruby", kemi_mod_app_ruby::builder),
 ];
 
 /// The router factory the config's `cfgengine` selects. A script engine

@@ -8,6 +8,7 @@ pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_ktest::MODULE,
     &kemi_mod_app_lua::MODULE,
     &kemi_mod_app_jsdt::MODULE,
+    &kemi_mod_app_ruby::MODULE,
     &kemi_mod_xlog::MODULE,
     &kemi_mod_pv::MODULE,
     &kemi_mod_kemix::MODULE,

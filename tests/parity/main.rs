@@ -109,6 +109,14 @@ pub const ENGINES: &[Engine] = &[
         entry: kemi_mod_app_jsdt::builder,
         unsupported: &[],
     },
+    Engine {
+        name: "ruby",
+        cfgengine: "ruby",
+        module: "app_ruby",
+        script: "parity.rb",
+        entry: kemi_mod_app_ruby::builder,
+        unsupported: &[],
+    },
 ];
 
 fn main() -> ExitCode {
