@@ -88,6 +88,23 @@ pub fn resolve_uri(uri: &str) -> Result<NextHop, ForwardError> {
         }
     }
     let proto = uri_proto(&u);
+    let bare = u
+        .host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(u.host);
+    // A name without a port: NAPTR/SRV first (RFC 3263 4.1, 4.2).
+    if u.port.is_none() && bare.parse::<IpAddr>().is_err() {
+        let explicit = u.params.value("transport").and_then(Proto::parse);
+        let secure = u.scheme == Scheme::Sips;
+        let usable = |p: Proto| matches!(p, Proto::Udp | Proto::Tcp);
+        if let Some((proto, host, port)) = crate::dns::locate(bare, explicit, secure, usable) {
+            return Ok(NextHop {
+                proto,
+                dst: resolve_host(&host, port)?,
+            });
+        }
+    }
     let port = u.port.unwrap_or_else(|| default_port(proto));
     Ok(NextHop {
         proto,

@@ -18,6 +18,7 @@ extern crate self as kemi_core;
 
 pub mod config;
 pub mod context;
+pub mod dns;
 pub mod engine;
 pub mod export;
 pub mod forward;

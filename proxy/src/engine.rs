@@ -26,6 +26,8 @@ use crate::stats::WorkerStats;
 /// the config loads is used.
 const ENGINES: &[(&str, &str, EngineEntry)] = &[
     ("lua", "app_lua", kemi_mod_app_lua::builder),
+    ("jsdt", "app_jsdt", kemi_mod_app_jsdt::builder),
+    ("ruby", "app_ruby", kemi_mod_app_ruby::builder),
     ("python", "app_python3", kemi_mod_app_python3::builder),
     ("python", "app_python3s", kemi_mod_app_python3::builder_s),
 ];

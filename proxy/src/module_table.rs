@@ -7,6 +7,8 @@ use kemi_core::ModuleDef;
 pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_ktest::MODULE,
     &kemi_mod_app_lua::MODULE,
+    &kemi_mod_app_jsdt::MODULE,
+    &kemi_mod_app_ruby::MODULE,
     &kemi_mod_app_python3::MODULE,
     &kemi_mod_app_python3::MODULE_S,
     &kemi_mod_xlog::MODULE,

@@ -1,5 +1,5 @@
 //! The engine parity suite: the same scenarios, run against every script
-//! engine (Lua and Python today; JavaScript and Ruby as they land), so a
+//! engine (Lua, Python, JavaScript, Ruby), so a
 //! routing script behaves the same whatever language it is written in.
 //!
 //! Each engine is built the way the proxy builds it: a `kamailio.cfg`
@@ -99,6 +99,22 @@ pub const ENGINES: &[Engine] = &[
         module: "app_lua",
         script: "parity.lua",
         entry: kemi_mod_app_lua::builder,
+        unsupported: &[],
+    },
+    Engine {
+        name: "js",
+        cfgengine: "jsdt",
+        module: "app_jsdt",
+        script: "parity.js",
+        entry: kemi_mod_app_jsdt::builder,
+        unsupported: &[],
+    },
+    Engine {
+        name: "ruby",
+        cfgengine: "ruby",
+        module: "app_ruby",
+        script: "parity.rb",
+        entry: kemi_mod_app_ruby::builder,
         unsupported: &[],
     },
     Engine {

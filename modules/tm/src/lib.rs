@@ -17,7 +17,8 @@
 //!   once the destinations resolve, so a send error is seen as a 503
 //!   branch reply, not as t_relay's return value.
 //! - Requests sent by tm do not pass through the onsend route.
-//! - No DNS failover or SRV/NAPTR (A/AAAA only); no async suspend
+//! - Next hops by name go through NAPTR/SRV/A (RFC 3263), but only the
+//!   best SRV target is tried (no DNS failover); no async suspend
 //!   (`t_suspend`/`t_continue` fail).
 
 mod flow;

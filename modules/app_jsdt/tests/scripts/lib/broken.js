@@ -1,0 +1,2 @@
+exports.ok = 1;
+null.boom; // line 2

@@ -1,0 +1,2 @@
+var helper = require("./sub/helper");
+module.exports = { value: "index", nested: helper.value };

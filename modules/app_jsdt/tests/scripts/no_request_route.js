@@ -1,0 +1,1 @@
+function something_else() {}

@@ -1,0 +1,1 @@
+function ksr_request_route( {

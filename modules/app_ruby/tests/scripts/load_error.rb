@@ -1,0 +1,3 @@
+def ksr_request_route
+end
+raise ArgumentError, "broken at load"

@@ -1,0 +1,3 @@
+def ksr_request_route
+  if true
+end
