@@ -188,14 +188,4 @@ impl Finished {
             tail.join("\n")
         )
     }
-
-    /// Asserts sipp exited 0 with `calls` successful calls and none failed.
-    pub fn assert_all_succeeded(&self, calls: u64, context: &str) {
-        assert!(
-            self.code == Some(0) && self.successful() == calls && self.failed() == 0,
-            "{}: expected {calls} successful calls, 0 failed\n{}\n{context}",
-            self.name,
-            self.report()
-        );
-    }
 }
