@@ -37,6 +37,10 @@ impl Relay {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/relay");
         let cfg = std::fs::read_to_string(example.join("kamailio.cfg")).unwrap();
         let script = example.join("relay.lua");
+        assert!(
+            cfg.contains("\"load\", \"relay.lua\""),
+            "the relay example no longer loads relay.lua: update this test"
+        );
         let dir = tempfile::tempdir().unwrap();
         let rpc_socket = dir.path().join("rpc.sock");
         // The example as shipped; only the script path is made absolute
