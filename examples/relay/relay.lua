@@ -100,7 +100,7 @@ end
 -- failure_route: every branch failed. Try the failover hop once, unless
 -- the caller cancelled.
 function ksr_failure_route_one()
-    KSR.info("===== failure route: " .. KSR.pv.get("$T_reply_code") .. "\n")
+    KSR.info("===== failure route: " .. tostring(KSR.pv.get("$T_reply_code")) .. "\n")
     if KSR.tm.t_is_canceled() > 0 then
         return
     end

@@ -704,6 +704,15 @@ fn complete(tm: &Tm, tx: &TxRef, engine: &mut dyn ScriptEngine) {
         if t.final_sent || t.pending() || t.in_failure || t.removed {
             return;
         }
+        // A branch answered 2xx: the worker handling that reply relays it
+        // (it marks the branch done before running the onreply route and
+        // relays after), so the transaction has not failed.
+        if t.branches
+            .iter()
+            .any(|b| b.done && (200..300).contains(&b.code))
+        {
+            return;
+        }
         let best = t.best_branch(mode);
         let failure = match (&t.routes.failure, best) {
             (Some(_), Some((_, code))) if code >= 300 => t.routes.failure.take(),
