@@ -110,10 +110,6 @@ pub fn new_tran(ctx: &mut Context) -> i32 {
     let tx = new_tx(ctx, &tm, id, key.clone());
     match tm.insert(id, &key, tx) {
         Ok(tx) => {
-            {
-                let t = lock(&tx);
-                t.schedule_removal(&tm, t.lifetime());
-            }
             set_current(ctx, &tx);
             1
         }
@@ -132,7 +128,7 @@ fn new_tx(ctx: &Context, tm: &Tm, id: u64, key: String) -> TxRef {
         .map(|p| p.0.clone())
         .unwrap_or_default();
     let mut request = ctx.fork();
-    request.ext = Default::default();
+    request.branches.clear();
     Arc::new(std::sync::Mutex::new(Tx {
         id,
         key,
@@ -165,6 +161,7 @@ fn new_tx(ctx: &Context, tm: &Tm, id: u64, key: String) -> TxRef {
         disable_6xx: false,
         disable_internal_reply: false,
         removed: false,
+        lifetime_armed: false,
         contacts: ctx
             .ext
             .get::<Contacts>()
@@ -271,11 +268,11 @@ pub fn relay(ctx: &mut Context, to: RelayTo<'_>) -> i32 {
         Method::Cancel if ctx.route != RouteKind::Failure => return relay_cancel(ctx, to.target),
         _ => {}
     }
-    let tx = match current(ctx) {
-        Some(tx) => tx,
+    let (tx, created) = match current(ctx) {
+        Some(tx) => (tx, false),
         None => match new_tran(ctx) {
             1 => match current(ctx) {
-                Some(tx) => tx,
+                Some(tx) => (tx, true),
                 None => return -1,
             },
             other => return other,
@@ -296,9 +293,10 @@ pub fn relay(ctx: &mut Context, to: RelayTo<'_>) -> i32 {
         if to.flags & 0x2 != 0 {
             t.disable_internal_reply = true;
         }
-        if !failure {
+        if !failure && !created {
             // Branch and failure routes start from the request as it is
-            // now (with this route's edits: Record-Route...).
+            // now (with this route's edits: Record-Route...); a
+            // transaction created just now holds that already.
             let mut snapshot = ctx.fork();
             snapshot.branches.clear();
             t.request = snapshot;
@@ -441,6 +439,9 @@ pub fn after_route(ctx: &mut Context, engine: &mut dyn ScriptEngine) {
     if ctx.ext.get::<PendingLocal>().is_some() {
         send_local_requests(ctx, engine);
     }
+    if ctx.ext.get::<Pending>().is_none() {
+        arm_lifetime(ctx);
+    }
     let Some(pending) = ctx.ext.get::<Pending>() else {
         return;
     };
@@ -454,6 +455,20 @@ pub fn after_route(ctx: &mut Context, engine: &mut dyn ScriptEngine) {
     let tm = Tm::of(ctx.runtime());
     send_branches(&tm, &tx, pending.0, engine);
     complete(&tm, &tx, engine);
+}
+
+/// A transaction the route created but neither relayed nor answered
+/// would stay forever: it goes after its maximum lifetime. (Relayed ones
+/// end through their branches' timers, answered ones after wt_timer.)
+fn arm_lifetime(ctx: &Context) {
+    let Some(tx) = current(ctx) else {
+        return;
+    };
+    let mut t = lock(&tx);
+    if !t.final_sent && t.branches.is_empty() && !t.lifetime_armed {
+        t.lifetime_armed = true;
+        t.schedule_removal(&Tm::of(ctx.runtime()), t.lifetime());
+    }
 }
 
 fn send_branches(tm: &Tm, tx: &TxRef, pending: Vec<PendingBranch>, engine: &mut dyn ScriptEngine) {

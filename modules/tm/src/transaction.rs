@@ -119,6 +119,8 @@ pub struct Tx {
     pub disable_6xx: bool,
     pub disable_internal_reply: bool,
     pub removed: bool,
+    /// The lifetime removal timer was scheduled.
+    pub lifetime_armed: bool,
     /// Contact groups `t_load_contacts` left for `t_next_contacts`.
     pub contacts: Vec<Vec<kemi_core::context::Branch>>,
 }
