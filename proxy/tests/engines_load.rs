@@ -2,6 +2,7 @@
 //! stateless OPTIONS answered by examples/stateless/ in the engine's
 //! language, and 2,000 calls (INVITE ... BYE) relayed statefully (tm) by
 //! the engine's example in examples/, to a sipp callee. 0 failed calls.
+//! Also: `<engine>.api_list` over RPC is exactly the loaded registry.
 //! The engines take turns (one proxy and its sipp peers at a time), so the
 //! machine's two cores are not shared between two loaded proxies.
 
@@ -72,6 +73,34 @@ fn assert_all_ok(run: &sipp::Finished, calls: u64, proxy: &mut Proxy) {
     assert_eq!(run.successful(), calls, "{}", run.report());
     assert_eq!(run.failed(), 0, "{}", run.report());
     proxy.assert_alive();
+}
+
+/// The engine's RPC name prefix (app_python3's is Kamailio's `app_python`).
+fn rpc_prefix(engine: &Engine) -> &'static str {
+    match engine.module {
+        "app_python3" => "app_python",
+        other => other,
+    }
+}
+
+/// `<engine>.api_list` over the proxy's RPC socket is the registry of the
+/// modules the config loads, exactly.
+fn api_list_matches_registry(engine: &Engine, cfg_file: &Path, rpc_socket: &Path) {
+    let out = std::process::Command::new(BIN)
+        .args(["rpc", "-s"])
+        .arg(rpc_socket)
+        .arg(format!("{}.api_list", rpc_prefix(engine)))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let config = kemi_core::config::load(cfg_file, kemi_proxy::module_table::MODULES, &[]).unwrap();
+    let want = kemi_core::Registry::new(&config.module_defs()).api_list();
+    assert_eq!(got, want);
 }
 
 /// 10,000 OPTIONS at 2,000/s, answered by the engine's stateless script.
