@@ -118,7 +118,16 @@ fn stateless_options(engine: &Engine) {
             "cfgengine \"lua\"",
             &format!("cfgengine \"{}\"", engine.cfgengine),
         );
+    // The RPC on a socket of this proxy's own.
+    let rpc_dir = tempfile::tempdir().unwrap();
+    let rpc_socket = rpc_dir.path().join("rpc.sock");
+    let cfg = format!(
+        "{cfg}\nloadmodule \"jsonrpcs.so\"\nmodparam(\"jsonrpcs\", \"transport\", 4)\n\
+         modparam(\"jsonrpcs\", \"socket\", \"{}\")\n",
+        rpc_socket.display()
+    );
     let mut proxy = Proxy::start(&cfg);
+    api_list_matches_registry(engine, &proxy.dir.path().join("kamailio.cfg"), &rpc_socket);
     let calls = 10_000;
     let run = Sipp::new("../sipp/options_retrans.xml", free_port("127.0.0.1"))
         .calls(calls)
