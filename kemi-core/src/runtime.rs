@@ -6,7 +6,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use crate::config::Config;
 use crate::net::{Capture, Proto, Transport};
@@ -20,7 +20,7 @@ pub struct Runtime {
     /// The sockets actually bound (port 0 resolved), for `is_myself`.
     sockets: RwLock<Vec<(Proto, SocketAddr)>>,
     /// One value per type, created on first use; see [`Runtime::state`].
-    states: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    states: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -55,7 +55,7 @@ impl Runtime {
             config,
             transport,
             sockets: RwLock::new(Vec::new()),
-            states: Mutex::new(HashMap::new()),
+            states: RwLock::new(HashMap::new()),
         }
     }
 
@@ -89,10 +89,20 @@ impl Runtime {
     }
 
     /// Shared state of type `T` (a module's tables, counters...), created
-    /// with `T::default()` on first use. Look it up once per worker or per
-    /// call off the hot path; it takes a lock.
+    /// with `T::default()` on first use. After that a lookup takes a read
+    /// lock only, which workers share.
     pub fn state<T: Any + Default + Send + Sync>(&self) -> Arc<T> {
-        let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
+        let found = self
+            .states
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&TypeId::of::<T>())
+            .cloned()
+            .and_then(|s| s.downcast::<T>().ok());
+        if let Some(state) = found {
+            return state;
+        }
+        let mut states = self.states.write().unwrap_or_else(|e| e.into_inner());
         let entry = states
             .entry(TypeId::of::<T>())
             .or_insert_with(|| Arc::new(T::default()));
