@@ -234,6 +234,24 @@ impl ReloadVersion {
     }
 }
 
+/// Logs how an engine's reload ended, the same way for every engine:
+/// `<language> scripts reloaded`, or that the reload failed and the
+/// previous code keeps running. Gives `result` back.
+pub fn log_reload<E: std::fmt::Display>(
+    language: &str,
+    version: u64,
+    result: Result<(), E>,
+) -> Result<(), E> {
+    match &result {
+        Ok(()) => tracing::info!(version, "{language} scripts reloaded"),
+        Err(e) => tracing::error!(
+            version,
+            "{language} reload failed, the previous code keeps running: {e}"
+        ),
+    }
+    result
+}
+
 /// A script path from a `load` modparam: as given, or, when it is relative
 /// and not found from the current directory, relative to the config file's
 /// directory (so a config and its script can be moved together).

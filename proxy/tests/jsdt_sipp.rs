@@ -320,7 +320,7 @@ fn jsdt_reload_while_sipp_traffic_flows() {
     assert_sipp_ok(uac, &mut proxy, "OPTIONS during reloads");
     assert!(reloads >= 3, "only {reloads} reloads while sipp ran");
     let log = proxy.log();
-    assert!(log.contains("JavaScript reloaded"), "{log}");
+    assert!(log.contains("JavaScript scripts reloaded"), "{log}");
     assert!(
         log.contains("JavaScript reload failed, the previous code keeps running"),
         "{log}"
