@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::Proxy;
+
 pub const SIPP: &str = "/usr/bin/sipp";
 
 /// Whether sipp is installed; prints why a test is skipped when not.
@@ -19,7 +21,8 @@ pub fn installed() -> bool {
 }
 
 /// One sipp process to run: a scenario (`uac`/`uas` are sipp's built-in
-/// ones, `name.xml` a file in tests/scenarios) on 127.0.0.1:`port`.
+/// ones, `name.xml` a file in tests/scenarios, `dir/name.xml` one under
+/// tests/) on 127.0.0.1:`port` (0: any).
 pub struct Sipp {
     name: String,
     args: Vec<String>,
@@ -30,7 +33,12 @@ pub struct Sipp {
 impl Sipp {
     pub fn new(scenario: &str, port: u16) -> Sipp {
         let mut args: Vec<String> = if scenario.ends_with(".xml") {
-            let path = format!("{}/tests/scenarios/{scenario}", env!("CARGO_MANIFEST_DIR"));
+            let dir = if scenario.contains('/') {
+                ""
+            } else {
+                "scenarios/"
+            };
+            let path = format!("{}/tests/{dir}{scenario}", env!("CARGO_MANIFEST_DIR"));
             vec!["-sf".into(), path]
         } else {
             vec!["-sn".into(), scenario.into()]
@@ -107,6 +115,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// True until sipp exits.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     /// Waits until sipp exits (its own `-timeout` ends it; a margin on top
     /// catches a sipp that hangs).
     pub fn wait(mut self) -> Finished {
@@ -165,6 +178,19 @@ impl Finished {
             .rev()
             .find(|l| l.trim_start().starts_with(label) && l.contains('|'))?;
         line.split('|').nth(2)?.trim().parse().ok()
+    }
+
+    /// Fails the test unless sipp exited 0 (every call succeeded), with
+    /// its report and the proxy's log; then checks the proxy still runs.
+    pub fn assert_ok(&self, proxy: &mut Proxy) {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "sipp failed:\n{}\nproxy log:\n{}",
+            self.report(),
+            proxy.log()
+        );
+        proxy.assert_alive();
     }
 
     pub fn successful(&self) -> u64 {
