@@ -96,7 +96,7 @@ fn examples_relay_calls_through_to_a_sipp_uas() {
         // stateless relay does not correct and sipp's built-in UAC counts
         // as a failed call.
         let next_hop = format!("sip:127.0.0.1:{uas_port}");
-        let mut proxy = Proxy::example(example, "py", 1, &next_hop, &args);
+        let mut proxy = Proxy::example(example, "py", 1, &next_hop, args);
         Sipp::new("uac", 0)
             .calls(CALLS)
             .rate(100)

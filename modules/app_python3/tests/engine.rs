@@ -30,7 +30,7 @@ fn handler_test() -> PyTest {
 /// Loads `script` and builds a worker engine on it.
 fn engine(test: &PyTest, script: &str) -> PyEngine {
     let path = write_script(script).unwrap();
-    match testing::engine(&test, &path) {
+    match testing::engine(test, &path) {
         Ok((e, _)) => e,
         Err(e) => panic!("engine: {e}"),
     }
@@ -38,7 +38,7 @@ fn engine(test: &PyTest, script: &str) -> PyEngine {
 
 fn load_error(test: &PyTest, script: &str) -> String {
     let path = write_script(script).unwrap();
-    match testing::engine(&test, &path) {
+    match testing::engine(test, &path) {
         Ok(_) => panic!("the script loaded:\n{script}"),
         Err(e) => e,
     }
