@@ -43,7 +43,7 @@ fn jsdt_example_answers_keepalive_options_from_sipp() {
         return;
     }
     let mut proxy = start_example(2, "sip:127.0.0.1:5080", &[]);
-    Sipp::new("sipp/options_keepalive.xml", 0)
+    Sipp::new("../sipp/options_keepalive.xml", 0)
         .calls(3_000)
         .rate(1_000)
         .run(proxy.addr())
@@ -138,7 +138,7 @@ fn jsdt_reload_while_sipp_traffic_flows() {
     );
     let mut proxy = Proxy::start(&cfg);
     proxy.wait_rpc_socket(&rpc_sock);
-    let mut uac = Sipp::new("sipp/options.xml", 0)
+    let mut uac = Sipp::new("../sipp/options.xml", 0)
         .calls(4_000)
         .rate(500)
         .spawn(Some(proxy.addr()));

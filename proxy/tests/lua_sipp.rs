@@ -20,7 +20,7 @@ fn lua_cfg() -> String {
 /// Runs one sipp UAC scenario from tests/sipp against the proxy; every
 /// call must succeed.
 fn run_sipp(proxy: &mut Proxy, scenario: &str, calls: u32, rate: u32) {
-    Sipp::new(&format!("sipp/{scenario}"), 0)
+    Sipp::new(&format!("../sipp/{scenario}"), 0)
         .calls(calls)
         .rate(rate)
         .run(proxy.addr())

@@ -36,7 +36,7 @@ fn cfg(module: &str, script: &str, extra: &str) -> String {
 /// Runs one sipp UAC scenario from tests/sipp against the proxy; every
 /// call must succeed.
 fn run_sipp(proxy: &mut Proxy, scenario: &str, calls: u32, rate: u32) {
-    Sipp::new(&format!("sipp/{scenario}"), 0)
+    Sipp::new(&format!("../sipp/{scenario}"), 0)
         .calls(calls)
         .rate(rate)
         .run(proxy.addr())
@@ -166,7 +166,7 @@ fn reload_while_traffic_flows() {
         assert!(api.contains("\"send_reply\""), "{api}");
 
         // Traffic throughout: every OPTIONS must be answered 200.
-        let traffic = Sipp::new("sipp/options.xml", 0)
+        let traffic = Sipp::new("../sipp/options.xml", 0)
             .calls(3_000)
             .rate(500)
             .spawn(Some(proxy.addr()));

@@ -86,7 +86,7 @@ fn start_ruby(script_text: &str) -> RubyProxy {
 
 /// A sipp UAC scenario from tests/sipp.
 fn uac(scenario: &str, calls: u32, rate: u32) -> Sipp {
-    Sipp::new(&format!("sipp/{scenario}"), 0)
+    Sipp::new(&format!("../sipp/{scenario}"), 0)
         .calls(calls)
         .rate(rate)
 }
@@ -280,7 +280,7 @@ fn the_example_relays_statelessly_to_a_sipp_uas() {
 
     let to = proxy.addr();
     // OPTIONS relayed to the UAS and its 200s relayed back.
-    let uas = Sipp::new("ruby/uas_options.xml", uas_port)
+    let uas = Sipp::new("../ruby/uas_options.xml", uas_port)
         .calls(1_000)
         .rate(1_000)
         .spawn(None);

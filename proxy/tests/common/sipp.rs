@@ -21,8 +21,8 @@ pub fn installed() -> bool {
 }
 
 /// One sipp process to run: a scenario (`uac`/`uas` are sipp's built-in
-/// ones, `name.xml` a file in tests/scenarios, `dir/name.xml` one under
-/// tests/) on 127.0.0.1:`port` (0: any).
+/// ones, `name.xml` a file in tests/scenarios, `../sipp/name.xml` one in
+/// tests/sipp) on 127.0.0.1:`port` (0: any).
 pub struct Sipp {
     name: String,
     args: Vec<String>,
@@ -33,12 +33,7 @@ pub struct Sipp {
 impl Sipp {
     pub fn new(scenario: &str, port: u16) -> Sipp {
         let mut args: Vec<String> = if scenario.ends_with(".xml") {
-            let dir = if scenario.contains('/') {
-                ""
-            } else {
-                "scenarios/"
-            };
-            let path = format!("{}/tests/{dir}{scenario}", env!("CARGO_MANIFEST_DIR"));
+            let path = format!("{}/tests/scenarios/{scenario}", env!("CARGO_MANIFEST_DIR"));
             vec!["-sf".into(), path]
         } else {
             vec!["-sn".into(), scenario.into()]
