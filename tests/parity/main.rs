@@ -46,6 +46,8 @@
 //! | `ksr_branch_route_one()` | `branch_route` = `"one <$rm>"` |
 //! | `ksr_onreply_route_one()` | `onreply_route` = `"one <$rs>"` |
 //! | `ksr_failure_route_one()` | `failure_route` = `"one <$rm>"` |
+//! | `parity_relay()` | `KSR.tm.t_on_branch("ksr_branch_route_one")`, `t_on_reply("ksr_onreply_route_one")`, `t_on_failure("ksr_failure_route_one")`, `t_on_branch_failure("ksr_branch_failure_one")`; `relay` = `describe(KSR.tm.t_relay())` |
+//! | `ksr_branch_failure_one(evname)` | `branch_failure_route` = `"<evname> <$rs>"` |
 //! | `parity_returns()` | `describe()` of each call into the key: `ret_int` = `ret_int(7)`, `ret_int_negative` = `ret_int(-3)`, `ret_bool_true` = `ret_bool(1)`, `ret_bool_false` = `ret_bool(0)`, `xval_int` = `xval_int(-5)`, `xval_long` = `xval_long(1099511627776)`, `sum_long` = `sum_long(4294967296, 1)`, `xval_str` = `xval_str("héllo wörld")`, `xval_str_empty` = `xval_str("")`, `xval_null` = `xval_null()`, `xval_dict` = `xval_dict("alice", 3)`, `xval_array` = `xval_array(3)`, `many` = `many(1, 2, "c", 4, "e", 6, "g", 8)`, `renamed_echo` = `renamed_echo("echo")`, `owned_len` = `owned_len("héllo")` (all `KSR.ktest.*`) |
 //! | `parity_exit()` | `exit_before` = `yes`; calls `parity_exit_inner()`, which ends the callback with the language's exit (`KSR.x.exit()`; Python `sys.exit()`/Ruby `exit` where there is no `KSR.x.exit`); then would record `exit_after` = `yes` |
 //! | `parity_exit_caught()` | `exit_caught_before` = `yes`; exits inside the language's catch-everything handler (`pcall`, `except BaseException`, `catch`, `rescue Exception`) and ignores it; then tries `exit_caught_after` = `yes`, which must not happen |

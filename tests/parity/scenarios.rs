@@ -20,6 +20,7 @@ pub const ALL: &[(&str, Scenario)] = &[
     ("onsend_route", onsend_route),
     ("event_route", event_route),
     ("named_routes", named_routes),
+    ("tm_routes", tm_routes),
     ("renamed_callbacks", renamed_callbacks),
     ("return_conversions", return_conversions),
     ("exit", exit),
@@ -134,6 +135,65 @@ fn named_routes(engine: &Engine) {
         Ok(CallbackOutcome::Skipped) => {}
         other => panic!("an undefined route must be skipped, got {other:?}"),
     }
+}
+
+/// The transaction routes run by tm itself: `t_relay` with branch,
+/// onreply, branch-failure and failure routes set, a downstream 180 then
+/// 486: each route runs once, the branch-failure route with its event
+/// name, and the 486 goes back upstream after the failure route.
+fn tm_routes(engine: &Engine) {
+    let mut fx = Fixture::with_config(engine, "tm_routes", "loadmodule \"tm.so\"");
+    let local: std::net::SocketAddr = "127.0.0.1:5060".parse().unwrap();
+    fx.runtime.set_sockets(vec![(Proto::Udp, local)]);
+    let callee: std::net::SocketAddr = "127.0.0.1:5099".parse().unwrap();
+    let mut ctx = fx.context(INVITE, RouteKind::Request);
+    ctx.dst_uri = Some(format!("sip:{callee}"));
+    returned(fx.run(&mut ctx, "parity_relay"), "parity_relay");
+    kemi_mod_tm::after_route(&mut ctx, &mut *fx.engine);
+    fx.expect_shv("relay", "int:1");
+    fx.expect_shv("branch_route", "one INVITE");
+    let sent = fx.sent();
+    let invite = sent
+        .iter()
+        .find(|s| s.dst == callee)
+        .unwrap_or_else(|| panic!("no INVITE to the callee: {sent:?}"));
+    let request = kemi_core::sip::Message::parse(invite.bytes.clone()).unwrap();
+    let reply = |fx: &Fixture, code: u16, reason: &str| {
+        let bytes =
+            kemi_core::sip::build_reply(&request, code, reason, Some("callee"), "", b"").unwrap();
+        let mut ctx = fx.context(&bytes, RouteKind::Reply);
+        ctx.recv.src = callee;
+        ctx
+    };
+    let mut ringing = reply(&fx, 180, "Ringing");
+    assert!(kemi_mod_tm::on_reply(&mut ringing, &mut *fx.engine));
+    fx.expect_shv("onreply_route", "one 180");
+    let mut busy = reply(&fx, 486, "Busy Here");
+    assert!(kemi_mod_tm::on_reply(&mut busy, &mut *fx.engine));
+    fx.expect_shv("onreply_route", "one 486");
+    fx.expect_shv(
+        "branch_failure_route",
+        "tm:branch-failure:ksr_branch_failure_one 486",
+    );
+    fx.expect_shv("failure_route", "one INVITE");
+    let sent = fx.sent();
+    let upstream: Vec<String> = sent
+        .iter()
+        .filter(|s| s.dst == sender())
+        .map(|s| {
+            String::from_utf8_lossy(&s.bytes)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(upstream, ["SIP/2.0 180 Ringing", "SIP/2.0 486 Busy Here"]);
+    assert!(
+        sent.iter()
+            .any(|s| s.dst == callee && s.bytes.starts_with(b"ACK ")),
+        "the 486 is ACKed: {sent:?}"
+    );
 }
 
 /// The `kemi.*` callback names reach the engine: another function as the

@@ -66,6 +66,20 @@ function ksr_failure_route_one() {
     record("failure_route", "one " + KSR.pv.get("$rm"));
 }
 
+// Stateful relay through tm with every transaction route set ($du is set
+// by the harness); tm runs the routes.
+function parity_relay() {
+    KSR.tm.t_on_branch("ksr_branch_route_one");
+    KSR.tm.t_on_reply("ksr_onreply_route_one");
+    KSR.tm.t_on_failure("ksr_failure_route_one");
+    KSR.tm.t_on_branch_failure("ksr_branch_failure_one");
+    record("relay", describe(KSR.tm.t_relay()));
+}
+
+function ksr_branch_failure_one(evname) {
+    record("branch_failure_route", evname + " " + KSR.pv.get("$rs"));
+}
+
 // Return conversions.
 
 function parity_returns() {

@@ -55,6 +55,20 @@ def ksr_failure_route_one
   record("failure_route", "one " + KSR::PV.get("$rm"))
 end
 
+# Stateful relay through tm with every transaction route set ($du is set by
+# the harness); tm runs the routes.
+def parity_relay
+  KSR::TM.t_on_branch("ksr_branch_route_one")
+  KSR::TM.t_on_reply("ksr_onreply_route_one")
+  KSR::TM.t_on_failure("ksr_failure_route_one")
+  KSR::TM.t_on_branch_failure("ksr_branch_failure_one")
+  record("relay", describe(KSR::TM.t_relay()))
+end
+
+def ksr_branch_failure_one(evname)
+  record("branch_failure_route", "#{evname} #{KSR::PV.get("$rs")}")
+end
+
 # Return conversions.
 
 def parity_returns

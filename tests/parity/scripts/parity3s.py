@@ -65,6 +65,21 @@ def ksr_failure_route_one() -> None:
     record("failure_route", "one %s" % KSR.pv.get("$rm"))
 
 
+# Stateful relay through tm with every transaction route set ($du is set by
+# the harness); tm runs the routes.
+
+def parity_relay() -> None:
+    KSR.tm.t_on_branch("ksr_branch_route_one")
+    KSR.tm.t_on_reply("ksr_onreply_route_one")
+    KSR.tm.t_on_failure("ksr_failure_route_one")
+    KSR.tm.t_on_branch_failure("ksr_branch_failure_one")
+    record("relay", describe(KSR.tm.t_relay()))
+
+
+def ksr_branch_failure_one(evname: str) -> None:
+    record("branch_failure_route", "%s %s" % (evname, KSR.pv.get("$rs")))
+
+
 # Return conversions.
 
 def parity_returns() -> None:
