@@ -43,9 +43,7 @@ fn jsdt_example_answers_keepalive_options_from_sipp() {
         return;
     }
     let mut proxy = start_example(2, "sip:127.0.0.1:5080", &[]);
-    Sipp::new("../sipp/options_keepalive.xml", 0)
-        .calls(3_000)
-        .rate(1_000)
+    Sipp::uac("options_keepalive.xml", 3_000, 1_000)
         .run(proxy.addr())
         .assert_ok(&mut proxy);
     // KSR.info and xlog with pseudo-variables ran for these requests.
@@ -138,10 +136,7 @@ fn jsdt_reload_while_sipp_traffic_flows() {
     );
     let mut proxy = Proxy::start(&cfg);
     proxy.wait_rpc_socket(&rpc_sock);
-    let mut uac = Sipp::new("../sipp/options.xml", 0)
-        .calls(4_000)
-        .rate(500)
-        .spawn(Some(proxy.addr()));
+    let mut uac = Sipp::uac("options.xml", 4_000, 500).spawn(Some(proxy.addr()));
     // Reload over and over while sipp runs: good scripts and a broken one
     // (reported; the previous code keeps answering).
     let mut reloads = 0;

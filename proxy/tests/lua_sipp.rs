@@ -17,16 +17,6 @@ fn lua_cfg() -> String {
     )
 }
 
-/// Runs one sipp UAC scenario from tests/sipp against the proxy; every
-/// call must succeed.
-fn run_sipp(proxy: &mut Proxy, scenario: &str, calls: u32, rate: u32) {
-    Sipp::new(&format!("../sipp/{scenario}"), 0)
-        .calls(calls)
-        .rate(rate)
-        .run(proxy.addr())
-        .assert_ok(proxy);
-}
-
 #[test]
 fn sipp_against_lua_script() {
     if !sipp::installed() {
@@ -39,7 +29,13 @@ fn sipp_against_lua_script() {
     let mut proxy = Proxy::start(&lua_cfg());
     // One proxy, scenarios one after the other: in parallel they would
     // compete for this machine's cores and the rate could not be held.
-    run_sipp(&mut proxy, "options_retrans.xml", 10_000, 2_000);
-    run_sipp(&mut proxy, "invite_rejected.xml", 10_000, 2_000);
-    run_sipp(&mut proxy, "options_max_forwards_0.xml", 200, 200);
+    Sipp::uac("options_retrans.xml", 10_000, 2_000)
+        .run(proxy.addr())
+        .assert_ok(&mut proxy);
+    Sipp::uac("invite_rejected.xml", 10_000, 2_000)
+        .run(proxy.addr())
+        .assert_ok(&mut proxy);
+    Sipp::uac("options_max_forwards_0.xml", 200, 200)
+        .run(proxy.addr())
+        .assert_ok(&mut proxy);
 }

@@ -33,16 +33,6 @@ fn cfg(module: &str, script: &str, extra: &str) -> String {
     )
 }
 
-/// Runs one sipp UAC scenario from tests/sipp against the proxy; every
-/// call must succeed.
-fn run_sipp(proxy: &mut Proxy, scenario: &str, calls: u32, rate: u32) {
-    Sipp::new(&format!("../sipp/{scenario}"), 0)
-        .calls(calls)
-        .rate(rate)
-        .run(proxy.addr())
-        .assert_ok(proxy);
-}
-
 #[test]
 fn sipp_options_against_both_styles() {
     if !sipp::installed() {
@@ -54,8 +44,12 @@ fn sipp_options_against_both_styles() {
             // child_init ran once per worker (two UDP workers).
             proxy.wait_logged("child_init(", 2);
         }
-        run_sipp(&mut proxy, "options_retrans.xml", 3_000, 1_000);
-        run_sipp(&mut proxy, "options_max_forwards_0.xml", 100, 100);
+        Sipp::uac("options_retrans.xml", 3_000, 1_000)
+            .run(proxy.addr())
+            .assert_ok(&mut proxy);
+        Sipp::uac("options_max_forwards_0.xml", 100, 100)
+            .run(proxy.addr())
+            .assert_ok(&mut proxy);
 
         // A script exception is logged with its traceback; the worker
         // goes on answering.
@@ -71,7 +65,9 @@ fn sipp_options_against_both_styles() {
         assert!(log.contains("Traceback (most recent call last):"), "{log}");
         assert!(log.contains("Call-ID crash"), "{log}");
         assert!(log.contains(&format!("{script}\", line")), "{log}");
-        run_sipp(&mut proxy, "options.xml", 200, 200);
+        Sipp::uac("options.xml", 200, 200)
+            .run(proxy.addr())
+            .assert_ok(&mut proxy);
     }
 }
 
@@ -166,10 +162,7 @@ fn reload_while_traffic_flows() {
         assert!(api.contains("\"send_reply\""), "{api}");
 
         // Traffic throughout: every OPTIONS must be answered 200.
-        let traffic = Sipp::new("../sipp/options.xml", 0)
-            .calls(3_000)
-            .rate(500)
-            .spawn(Some(proxy.addr()));
+        let traffic = Sipp::uac("options.xml", 3_000, 500).spawn(Some(proxy.addr()));
         rewrite(&route, &version("Two"));
         let out = rpc(&rpc_sock, method);
         assert!(out.contains("\"new\": 1"), "{out}");

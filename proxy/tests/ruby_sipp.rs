@@ -84,13 +84,6 @@ fn start_ruby(script_text: &str) -> RubyProxy {
     }
 }
 
-/// A sipp UAC scenario from tests/sipp.
-fn uac(scenario: &str, calls: u32, rate: u32) -> Sipp {
-    Sipp::new(&format!("../sipp/{scenario}"), 0)
-        .calls(calls)
-        .rate(rate)
-}
-
 /// One OPTIONS to the proxy; the status line of its reply.
 fn status(proxy: &Proxy, call_id: &str) -> String {
     let sock = udp_socket(proxy.addr());
@@ -111,17 +104,17 @@ fn sipp_options_and_reload_while_traffic_flows() {
     let to = rp.proxy.addr();
 
     // 3,000 OPTIONS with retransmission handling, all answered.
-    uac("options_retrans.xml", 3_000, 1_000)
+    Sipp::uac("options_retrans.xml", 3_000, 1_000)
         .run(to)
         .assert_ok(&mut rp.proxy);
-    uac("options_max_forwards_0.xml", 100, 100)
+    Sipp::uac("options_max_forwards_0.xml", 100, 100)
         .run(to)
         .assert_ok(&mut rp.proxy);
     assert_eq!(status(&rp.proxy, "before-reload"), "SIP/2.0 200 v1");
 
     // Reloads while sipp runs: at 500 calls/s, 4,000 calls last at least
     // 8 s, far longer than writing a file and two RPC calls.
-    let traffic = uac("options_retrans.xml", 4_000, 500).spawn(Some(to));
+    let traffic = Sipp::uac("options_retrans.xml", 4_000, 500).spawn(Some(to));
     rewrite(&rp.script, &stateless_script("v2"));
     let out = rpc(&rp.rpc, "app_ruby.reload");
     assert!(out.contains("\"new\": 1"), "{out}");
@@ -284,7 +277,7 @@ fn the_example_relays_statelessly_to_a_sipp_uas() {
         .calls(1_000)
         .rate(1_000)
         .spawn(None);
-    uac("options_retrans.xml", 1_000, 500)
+    Sipp::uac("options_retrans.xml", 1_000, 500)
         .run(to)
         .assert_ok(&mut proxy);
     uas.wait().assert_ok(&mut proxy);

@@ -13,9 +13,7 @@ fn sipp_1000_options_over_udp_all_answered() {
         return;
     }
     let mut proxy = Proxy::start("children=2\nlisten=udp:127.0.0.1:PORT\n");
-    Sipp::new("../sipp/options.xml", 0)
-        .calls(1000)
-        .rate(500)
+    Sipp::uac("options.xml", 1000, 500)
         .args(&["-l", "50"])
         .run(proxy.addr())
         .assert_ok(&mut proxy);

@@ -51,6 +51,14 @@ impl Sipp {
         sipp
     }
 
+    /// A caller from any port running `tests/sipp/<scenario>` for `calls`
+    /// calls at `rate` per second.
+    pub fn uac(scenario: &str, calls: u32, rate: u32) -> Sipp {
+        Sipp::new(&format!("../sipp/{scenario}"), 0)
+            .calls(calls)
+            .rate(rate)
+    }
+
     pub fn args(mut self, args: &[&str]) -> Sipp {
         self.args.extend(args.iter().map(|a| a.to_string()));
         self
