@@ -234,6 +234,24 @@ impl ReloadVersion {
     }
 }
 
+/// Logs how an engine's reload ended, the same way for every engine:
+/// `<language> scripts reloaded`, or that the reload failed and the
+/// previous code keeps running. Gives `result` back.
+pub fn log_reload<E: std::fmt::Display>(
+    language: &str,
+    version: u64,
+    result: Result<(), E>,
+) -> Result<(), E> {
+    match &result {
+        Ok(()) => tracing::info!(version, "{language} scripts reloaded"),
+        Err(e) => tracing::error!(
+            version,
+            "{language} reload failed, the previous code keeps running: {e}"
+        ),
+    }
+    result
+}
+
 /// A script path from a `load` modparam: as given, or, when it is relative
 /// and not found from the current directory, relative to the config file's
 /// directory (so a config and its script can be moved together).
@@ -245,5 +263,66 @@ pub fn script_path(path: &str, config: &Config) -> PathBuf {
     match Path::new(&config.file).parent() {
         Some(dir) if dir.join(&p).exists() => dir.join(p),
         _ => p,
+    }
+}
+
+/// The RPC handlers every engine module shares; each engine lists them in
+/// its own method table under its Kamailio names (`app_jsdt.reload`,
+/// `app_python.api_list`...).
+pub mod rpc {
+    use serde_json::{json, Value};
+
+    use super::ReloadVersion;
+    use crate::rpc::{RpcContext, RpcError};
+
+    /// `<engine>.reload`: bumps the shared [`ReloadVersion`]; the routing
+    /// threads reload lazily, before their next message, as in Kamailio.
+    /// Answers Kamailio's `{"old": v, "new": v+1}`.
+    pub fn reload(ctx: &RpcContext, _params: &[Value]) -> Result<Value, RpcError> {
+        let (old, new) = ctx.runtime.state::<ReloadVersion>().bump();
+        Ok(json!({"old": old, "new": new}))
+    }
+
+    /// `<engine>.api_list`: every KSR function the scripts can call, in
+    /// Kamailio's JSON shape.
+    pub fn api_list(ctx: &RpcContext, _params: &[Value]) -> Result<Value, RpcError> {
+        Ok(ctx.registry.api_list())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::sync::Arc;
+
+        use crate::{Registry, Runtime};
+
+        fn ctx() -> RpcContext {
+            RpcContext {
+                runtime: Arc::new(Runtime::default()),
+                registry: Registry::new(&[]),
+            }
+        }
+
+        #[test]
+        fn reload_bumps_the_shared_version() {
+            let c = ctx();
+            assert_eq!(reload(&c, &[]), Ok(json!({"old": 0, "new": 1})));
+            assert_eq!(reload(&c, &[]), Ok(json!({"old": 1, "new": 2})));
+            assert_eq!(c.runtime.state::<ReloadVersion>().current(), 2);
+        }
+
+        #[test]
+        fn api_list_lists_the_registry() {
+            let list = api_list(&ctx(), &[]).unwrap();
+            let methods = list["methods"].as_array().unwrap();
+            assert!(methods.len() > 100, "{list}");
+            assert_eq!(list["msize"], json!(methods.len()));
+            assert!(methods
+                .iter()
+                .any(|m| m["func"]["name"] == "info" && m["func"]["module"] == ""));
+            assert!(methods
+                .iter()
+                .any(|m| m["func"]["module"] == "pv" && m["func"]["name"] == "get"));
+        }
     }
 }

@@ -6,10 +6,8 @@
 mod common;
 
 use std::net::UdpSocket;
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Instant;
 
 use common::*;
 
@@ -34,31 +32,6 @@ fn compiled_in() -> bool {
         eprintln!("skipped: needs sl, app_lua and jsonrpcs compiled in");
     }
     ok
-}
-
-/// Rewrites the script in place (a temp file renamed over it, as editors
-/// and deploy tools do, so no worker can read half a file).
-fn write_script(path: &Path, text: &str) {
-    let tmp = path.with_extension("lua.new");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
-
-/// Runs `kemi-proxy rpc -s SOCK app_lua.reload` and returns its output.
-fn rpc_reload(sock: &Path) -> String {
-    let out = Command::new(BIN)
-        .args(["rpc", "-s"])
-        .arg(sock)
-        .arg("app_lua.reload")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "app_lua.reload failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 /// One OPTIONS; its status line.
@@ -106,8 +79,8 @@ fn reload_swaps_the_script_in_every_worker_and_survives_a_bad_one() {
     }
     let dir = tempfile::tempdir().unwrap();
     let route: PathBuf = dir.path().join("route.lua");
-    let rpc: PathBuf = dir.path().join("rpc.sock");
-    write_script(&route, &script("v1"));
+    let rpc_sock: PathBuf = dir.path().join("rpc.sock");
+    rewrite(&route, &script("v1"));
     let cfg = format!(
         "debug=2\nchildren=2\ndisable_tcp=yes\nlisten=udp:127.0.0.1:PORT\n\
          loadmodule \"sl.so\"\nloadmodule \"app_lua.so\"\nloadmodule \"jsonrpcs.so\"\n\
@@ -115,26 +88,18 @@ fn reload_swaps_the_script_in_every_worker_and_survives_a_bad_one() {
          modparam(\"jsonrpcs\", \"socket\", \"{}\")\n\
          cfgengine \"lua\"\n",
         route.display(),
-        rpc.display()
+        rpc_sock.display()
     );
     let mut proxy = Proxy::start(&cfg);
-    let start = Instant::now();
-    while UnixStream::connect(&rpc).is_err() {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "RPC socket never up:\n{}",
-            proxy.log()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    proxy.wait_rpc_socket(&rpc_sock);
     let sock = udp_socket(proxy.addr());
     let mut n = 0;
     assert_eq!(status(&sock, &proxy, n), "SIP/2.0 200 v1");
     n += 1;
 
     // v2: every answer after the reload comes from the new script.
-    write_script(&route, &script("v2"));
-    let out = rpc_reload(&rpc);
+    rewrite(&route, &script("v2"));
+    let out = rpc(&rpc_sock, "app_lua.reload");
     assert!(out.contains("\"new\": 1"), "{out}");
     answers_until_logged(
         &sock,
@@ -146,11 +111,11 @@ fn reload_swaps_the_script_in_every_worker_and_survives_a_bad_one() {
     );
 
     // A syntax error: reported, and v2 keeps answering in every worker.
-    write_script(
+    rewrite(
         &route,
         "function ksr_request_route(\n  this is not lua\nend\n",
     );
-    let out = rpc_reload(&rpc);
+    let out = rpc(&rpc_sock, "app_lua.reload");
     assert!(out.contains("\"new\": 2"), "{out}");
     answers_until_logged(
         &sock,

@@ -5,12 +5,8 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
+use common::sipp::{self, Sipp};
 use common::*;
-
-const SIPP: &str = "/usr/bin/sipp";
 
 fn lua_cfg() -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lua/stateless.lua");
@@ -21,35 +17,9 @@ fn lua_cfg() -> String {
     )
 }
 
-/// Runs one sipp UAC scenario against the proxy; fails the test with
-/// sipp's summary and the proxy's log when any call failed.
-fn sipp(proxy: &mut Proxy, scenario: &str, calls: u32, rate: u32) {
-    let scenario = format!("{}/tests/sipp/{scenario}", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(SIPP)
-        .args(["-sf", &scenario, "-m", &calls.to_string()])
-        .args(["-r", &rate.to_string(), "-i", "127.0.0.1", "-p", "0"])
-        .args(["-timeout", "60s", "-timeout_error", "-nostdin"])
-        .arg(proxy.addr().to_string())
-        .current_dir(proxy.dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let tail: String = stdout.lines().rev().take(40).collect::<Vec<_>>().join("\n");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "sipp {scenario}: failures:\n{tail}\n{}\nproxy log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        proxy.log()
-    );
-    proxy.assert_alive();
-}
-
 #[test]
 fn sipp_against_lua_script() {
-    if !Path::new(SIPP).exists() {
-        eprintln!("skipped: {SIPP} not installed (scripts/setup installs sip-tester)");
+    if !sipp::installed() {
         return;
     }
     if kemi_proxy::module_table::find("sl").is_none() {
@@ -59,7 +29,13 @@ fn sipp_against_lua_script() {
     let mut proxy = Proxy::start(&lua_cfg());
     // One proxy, scenarios one after the other: in parallel they would
     // compete for this machine's cores and the rate could not be held.
-    sipp(&mut proxy, "options_retrans.xml", 10_000, 2_000);
-    sipp(&mut proxy, "invite_rejected.xml", 10_000, 2_000);
-    sipp(&mut proxy, "options_max_forwards_0.xml", 200, 200);
+    Sipp::uac("options_retrans.xml", 10_000, 2_000)
+        .run(proxy.addr())
+        .assert_ok(&mut proxy);
+    Sipp::uac("invite_rejected.xml", 10_000, 2_000)
+        .run(proxy.addr())
+        .assert_ok(&mut proxy);
+    Sipp::uac("options_max_forwards_0.xml", 200, 200)
+        .run(proxy.addr())
+        .assert_ok(&mut proxy);
 }

@@ -9,14 +9,12 @@
 
 mod common;
 
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use common::sipp::{self, Sipp};
 use common::*;
-
-const SIPP: &str = "/usr/bin/sipp";
 
 /// The tests driving sipp traffic take turns: in parallel they would
 /// compete for this machine's cores, and the one routing thread of a Ruby
@@ -37,14 +35,6 @@ fn compiled_in() -> bool {
         .all(|m| kemi_proxy::module_table::find(m).is_some());
     if !ok {
         eprintln!("skipped: needs sl, maxfwd, app_ruby and jsonrpcs compiled in");
-    }
-    ok
-}
-
-fn have_sipp() -> bool {
-    let ok = Path::new(SIPP).exists();
-    if !ok {
-        eprintln!("skipped: {SIPP} not installed (scripts/setup installs sip-tester)");
     }
     ok
 }
@@ -70,14 +60,6 @@ fn stateless_script(reason: &str) -> String {
         .replace("\"OK\"", &format!("{reason:?}"))
 }
 
-/// Rewrites a script in place (a temp file renamed over it, as deploy
-/// tools do, so the proxy never reads half a file).
-fn write_script(path: &Path, text: &str) {
-    let tmp = path.with_extension("rb.new");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
-
 /// A proxy running `script` (written into its own directory), with its
 /// RPC socket up.
 struct RubyProxy {
@@ -91,84 +73,15 @@ fn start_ruby(script_text: &str) -> RubyProxy {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("route.rb");
     let rpc = dir.path().join("rpc.sock");
-    write_script(&script, script_text);
+    rewrite(&script, script_text);
     let proxy = Proxy::start(&ruby_cfg(&script, &rpc));
-    let start = Instant::now();
-    while UnixStream::connect(&rpc).is_err() {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "RPC socket never up:\n{}",
-            proxy.log()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    proxy.wait_rpc_socket(&rpc);
     RubyProxy {
         proxy,
         script,
         rpc,
         _dir: dir,
     }
-}
-
-/// Runs `kemi-proxy rpc -s SOCK METHOD` and returns its output.
-fn rpc(sock: &Path, method: &str) -> String {
-    let out = Command::new(BIN)
-        .args(["rpc", "-s"])
-        .arg(sock)
-        .arg(method)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{method} failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-/// A sipp command with the options every run here uses.
-fn sipp_cmd(dir: &Path, calls: u32, rate: u32) -> Command {
-    let mut cmd = Command::new(SIPP);
-    cmd.args(["-m", &calls.to_string(), "-r", &rate.to_string()])
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-timeout",
-            "60s",
-            "-timeout_error",
-            "-nostdin",
-        ])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// A sipp UAC scenario from tests/sipp against `to`.
-fn uac(dir: &Path, scenario: &str, calls: u32, rate: u32, to: &str) -> Child {
-    let scenario = tests_dir().join("sipp").join(scenario);
-    sipp_cmd(dir, calls, rate)
-        .arg("-sf")
-        .arg(scenario)
-        .args(["-p", "0", to])
-        .spawn()
-        .unwrap()
-}
-
-/// Fails the test with sipp's summary and the proxy's log unless sipp
-/// exited 0 (every call succeeded).
-fn assert_sipp_ok(what: &str, out: Output, proxy: &Proxy) {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let tail: String = stdout.lines().rev().take(40).collect::<Vec<_>>().join("\n");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "sipp {what}: failures:\n{tail}\n{}\nproxy log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        proxy.log()
-    );
 }
 
 /// One OPTIONS to the proxy; the status line of its reply.
@@ -181,57 +94,39 @@ fn status(proxy: &Proxy, call_id: &str) -> String {
     reply.lines().next().unwrap_or_default().to_string()
 }
 
-/// Polls until the proxy's log contains `marker`.
-fn wait_logged(proxy: &Proxy, marker: &str) {
-    let start = Instant::now();
-    while !proxy.log().contains(marker) {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "{marker:?} never logged:\n{}",
-            proxy.log()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn sipp_options_and_reload_while_traffic_flows() {
-    if !compiled_in() || !have_sipp() {
+    if !compiled_in() || !sipp::installed() {
         return;
     }
     let _turn = sipp_turn();
     let mut rp = start_ruby(&stateless_script("v1"));
-    let dir = tempfile::tempdir().unwrap();
-    let to = rp.proxy.addr().to_string();
+    let to = rp.proxy.addr();
 
     // 3,000 OPTIONS with retransmission handling, all answered.
-    let out = uac(dir.path(), "options_retrans.xml", 3_000, 1_000, &to)
-        .wait_with_output()
-        .unwrap();
-    assert_sipp_ok("options", out, &rp.proxy);
-    let out = uac(dir.path(), "options_max_forwards_0.xml", 100, 100, &to)
-        .wait_with_output()
-        .unwrap();
-    assert_sipp_ok("max-forwards 0", out, &rp.proxy);
+    Sipp::uac("options_retrans.xml", 3_000, 1_000)
+        .run(to)
+        .assert_ok(&mut rp.proxy);
+    Sipp::uac("options_max_forwards_0.xml", 100, 100)
+        .run(to)
+        .assert_ok(&mut rp.proxy);
     assert_eq!(status(&rp.proxy, "before-reload"), "SIP/2.0 200 v1");
 
     // Reloads while sipp runs: at 500 calls/s, 4,000 calls last at least
     // 8 s, far longer than writing a file and two RPC calls.
-    let traffic = uac(dir.path(), "options_retrans.xml", 4_000, 500, &to);
-    write_script(&rp.script, &stateless_script("v2"));
+    let traffic = Sipp::uac("options_retrans.xml", 4_000, 500).spawn(Some(to));
+    rewrite(&rp.script, &stateless_script("v2"));
     let out = rpc(&rp.rpc, "app_ruby.reload");
     assert!(out.contains("\"new\": 1"), "{out}");
-    wait_logged(&rp.proxy, "Ruby scripts reloaded");
+    rp.proxy.wait_logged("Ruby scripts reloaded", 1);
     assert_eq!(status(&rp.proxy, "after-reload"), "SIP/2.0 200 v2");
 
     // A broken script: reported, and v2 keeps answering.
-    write_script(&rp.script, "def ksr_request_route(\n  this is not ruby\n");
+    rewrite(&rp.script, "def ksr_request_route(\n  this is not ruby\n");
     let out = rpc(&rp.rpc, "app_ruby.reload");
     assert!(out.contains("\"new\": 2"), "{out}");
-    wait_logged(
-        &rp.proxy,
-        "Ruby reload failed, the previous code keeps running",
-    );
+    rp.proxy
+        .wait_logged("Ruby reload failed, the previous code keeps running", 1);
     assert_eq!(status(&rp.proxy, "after-bad-reload"), "SIP/2.0 200 v2");
     let log = rp.proxy.log();
     let line = log
@@ -240,9 +135,7 @@ fn sipp_options_and_reload_while_traffic_flows() {
         .unwrap();
     assert!(line.contains("route.rb"), "the file is named: {line}");
 
-    let out = traffic.wait_with_output().unwrap();
-    assert_sipp_ok("options during reloads", out, &rp.proxy);
-    rp.proxy.assert_alive();
+    traffic.wait().assert_ok(&mut rp.proxy);
     assert!(rp.proxy.terminate().success(), "{}", rp.proxy.log());
 }
 
@@ -274,7 +167,7 @@ fn api_list_and_script_errors() {
         Duration::from_millis(500),
     );
     assert_eq!(reply, None);
-    wait_logged(&rp.proxy, "crash requested by the test");
+    rp.proxy.wait_logged("crash requested by the test", 1);
     let log = rp.proxy.log();
     let line = log
         .lines()
@@ -344,76 +237,9 @@ fn a_broken_script_fails_the_check_with_its_location() {
     );
 }
 
-/// The example, with its next hop moved to `next_hop` and its listen port
-/// to a free one, run with `args` (`-A WITH_TM`...).
+/// The example, its next hop moved to `next_hop`, run with `args`.
 fn run_example(next_hop: &str, args: &[&str]) -> Proxy {
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ruby");
-    let dir = tempfile::tempdir().unwrap();
-    let script = std::fs::read_to_string(examples.join("kamailio.rb"))
-        .unwrap()
-        .replace("sip:127.0.0.1:5080", next_hop);
-    let script_path = cfg_path(dir.path(), "kamailio.rb", &script);
-    let port = free_port("127.0.0.1");
-    let cfg = std::fs::read_to_string(examples.join("kamailio.cfg"))
-        .unwrap()
-        .replace("127.0.0.1:5060", &format!("127.0.0.1:{port}"))
-        .replace(
-            "\"load\", \"kamailio.rb\"",
-            &format!("\"load\", \"{}\"", script_path.display()),
-        );
-    let cfg = cfg_path(dir.path(), "kamailio.cfg", &cfg);
-    let check = Command::new(BIN)
-        .arg("-c")
-        .arg("-f")
-        .arg(&cfg)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let log = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
-    let child = Command::new(BIN)
-        .arg("-f")
-        .arg(&cfg)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    Proxy { child, dir, port }
-}
-
-/// Waits until the example answers a keepalive OPTIONS to itself (the only
-/// request it answers without a next hop).
-fn wait_keepalive(proxy: &Proxy) {
-    let port = proxy.port;
-    let start = Instant::now();
-    loop {
-        let sock = udp_socket(proxy.addr());
-        let me = sock.local_addr().unwrap();
-        let req = options("UDP", &me, "keepalive").replace(
-            "OPTIONS sip:proxy@127.0.0.1 ",
-            &format!("OPTIONS sip:127.0.0.1:{port} "),
-        );
-        let reply = udp_exchange(
-            &sock,
-            proxy.addr(),
-            req.as_bytes(),
-            Duration::from_millis(200),
-        );
-        if let Some(reply) = reply {
-            assert!(reply.starts_with("SIP/2.0 200 Keepalive\r\n"), "{reply}");
-            break;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "no keepalive answer:\n{}",
-            proxy.log()
-        );
-    }
+    Proxy::example("ruby", "rb", 2, next_hop, args)
 }
 
 #[test]
@@ -428,13 +254,12 @@ fn the_example_relays_statelessly_to_a_sipp_uas() {
         eprintln!("skipped: needs {needed:?} compiled in");
         return;
     }
-    if !have_sipp() {
+    if !sipp::installed() {
         return;
     }
     let _turn = sipp_turn();
     let uas_port = free_port("127.0.0.1");
     let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &[]);
-    wait_keepalive(&proxy);
     let mf0 = options("UDP", &"127.0.0.1:9".parse().unwrap(), "mf0")
         .replace("Max-Forwards: 70", "Max-Forwards: 0");
     let sock = udp_socket(proxy.addr());
@@ -446,32 +271,25 @@ fn the_example_relays_statelessly_to_a_sipp_uas() {
         "{reply}"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let to = proxy.addr().to_string();
+    let to = proxy.addr();
     // OPTIONS relayed to the UAS and its 200s relayed back.
-    let uas = sipp_cmd(dir.path(), 1_000, 1_000)
-        .arg("-sf")
-        .arg(tests_dir().join("ruby/uas_options.xml"))
-        .args(["-p", &uas_port.to_string()])
-        .spawn()
-        .unwrap();
-    let out = uac(dir.path(), "options_retrans.xml", 1_000, 500, &to)
-        .wait_with_output()
-        .unwrap();
-    assert_sipp_ok("options through the example", out, &proxy);
-    assert_sipp_ok("uas", uas.wait_with_output().unwrap(), &proxy);
+    let uas = Sipp::new("../ruby/uas_options.xml", uas_port)
+        .calls(1_000)
+        .rate(1_000)
+        .spawn(None);
+    Sipp::uac("options_retrans.xml", 1_000, 500)
+        .run(to)
+        .assert_ok(&mut proxy);
+    uas.wait().assert_ok(&mut proxy);
 
     // Whole calls: INVITE, 180, 200, ACK, BYE, 200, every message relayed.
-    let uas = sipp_cmd(dir.path(), 200, 100)
-        .args(["-sn", "uas", "-p", &uas_port.to_string()])
-        .spawn()
-        .unwrap();
-    let out = sipp_cmd(dir.path(), 200, 100)
-        .args(["-sn", "uac", "-p", "0", &to])
-        .output()
-        .unwrap();
-    assert_sipp_ok("calls through the example", out, &proxy);
-    assert_sipp_ok("uas calls", uas.wait_with_output().unwrap(), &proxy);
+    let uas = Sipp::new("uas", uas_port).calls(200).rate(100).spawn(None);
+    Sipp::new("uac", 0)
+        .calls(200)
+        .rate(100)
+        .run(to)
+        .assert_ok(&mut proxy);
+    uas.wait().assert_ok(&mut proxy);
     proxy.assert_alive();
     assert!(proxy.terminate().success());
 }
@@ -488,24 +306,19 @@ fn the_example_with_tm_relays_calls_statefully() {
         eprintln!("skipped: needs {needed:?} compiled in");
         return;
     }
-    if !have_sipp() {
+    if !sipp::installed() {
         return;
     }
     let _turn = sipp_turn();
     let uas_port = free_port("127.0.0.1");
     let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &["-A", "WITH_TM"]);
-    wait_keepalive(&proxy);
-    let dir = tempfile::tempdir().unwrap();
-    let uas = sipp_cmd(dir.path(), 100, 50)
-        .args(["-sn", "uas", "-p", &uas_port.to_string()])
-        .spawn()
-        .unwrap();
-    let out = sipp_cmd(dir.path(), 100, 50)
-        .args(["-sn", "uac", "-p", "0", &proxy.addr().to_string()])
-        .output()
-        .unwrap();
-    assert_sipp_ok("calls through the example with tm", out, &proxy);
-    assert_sipp_ok("uas calls", uas.wait_with_output().unwrap(), &proxy);
+    let uas = Sipp::new("uas", uas_port).calls(100).rate(50).spawn(None);
+    Sipp::new("uac", 0)
+        .calls(100)
+        .rate(50)
+        .run(proxy.addr())
+        .assert_ok(&mut proxy);
+    uas.wait().assert_ok(&mut proxy);
     // tm ran the script's transaction callbacks by name.
     let log = proxy.log();
     assert!(

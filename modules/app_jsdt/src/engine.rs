@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use kemi_core::engine::{CallbackNames, CallbackOutcome, ScriptEngine, ScriptError};
+use kemi_core::engine::{log_reload, CallbackNames, CallbackOutcome, ScriptEngine, ScriptError};
 use kemi_core::{Context, Registry, Runtime};
 use rquickjs::{qjs, Ctx, Function, Value};
 
@@ -163,16 +163,7 @@ impl JsEngine {
         let result = self
             .load_scripts()
             .and_then(|()| self.check_request_callback());
-        match result {
-            Ok(()) => {
-                tracing::info!(target: "app_jsdt", version, "JavaScript reloaded");
-                Ok(true)
-            }
-            Err(e) => {
-                tracing::error!(target: "app_jsdt", version, "JavaScript reload failed, the previous code keeps running: {e}");
-                Err(e)
-            }
-        }
+        log_reload("JavaScript", version, result).map(|()| true)
     }
 
     /// Reads and compiles every script, then runs them in order.

@@ -18,7 +18,7 @@ fn a_passing_script_returns_the_context() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.ctx.flags, 1 << 4);
     assert_eq!(out.ctx.dst_uri.as_deref(), Some("sip:192.0.2.1:5080"));
-    assert!(out.exited);
+    assert!(out.exited());
     assert!(out.sent.is_empty());
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use kemi_core::engine::{CallbackNames, CallbackOutcome, ScriptEngine, ScriptError};
+use kemi_core::engine::{log_reload, CallbackNames, CallbackOutcome, ScriptEngine, ScriptError};
 use kemi_core::{Context, Registry, Runtime};
 use mlua::{ffi, Function, Lua, Table, Value};
 
@@ -146,16 +146,7 @@ impl LuaEngine {
         let result = self
             .load_scripts()
             .and_then(|()| self.check_request_callback());
-        match result {
-            Ok(()) => {
-                tracing::info!(target: "app_lua", version, "Lua scripts reloaded");
-                Ok(true)
-            }
-            Err(e) => {
-                tracing::error!(target: "app_lua", version, "Lua reload failed, the previous code keeps running: {e}");
-                Err(e)
-            }
-        }
+        log_reload("Lua", version, result).map(|()| true)
     }
 
     /// Compiles every script, then runs them in order.

@@ -1,12 +1,14 @@
 //! app_lua's RPC methods (spec §4.3): `app_lua.reload [id]`,
 //! `app_lua.list` and `app_lua.api_list`.
 //!
-//! Reload is lazy, as in Kamailio: the RPC only bumps a shared version
-//! ([`ReloadVersion`]); every worker compares it with the version its Lua
-//! state was loaded at before routing a message and, when it moved, calls
+//! `reload` checks Lua's own `reload` modparam and script index, then bumps
+//! the shared reload version like every engine's reload
+//! ([`kemi_core::engine::rpc`]). Reload is lazy, as in Kamailio: every
+//! worker compares that version with the one its Lua state was loaded at
+//! before routing a message and, when it moved, calls
 //! [`LuaEngine::try_reload`](crate::LuaEngine::try_reload).
 
-use kemi_core::engine::ReloadVersion;
+use kemi_core::engine::rpc::api_list;
 use kemi_core::rpc::{RpcContext, RpcError, RpcMethod};
 use serde_json::{json, Value};
 
@@ -78,8 +80,7 @@ fn reload(ctx: &RpcContext, params: &[Value]) -> Result<Value, RpcError> {
             }
         }
     }
-    let (old, new) = ctx.runtime.state::<ReloadVersion>().bump();
-    Ok(json!({"old": old, "new": new}))
+    kemi_core::engine::rpc::reload(ctx, params)
 }
 
 /// Kamailio prints one line per script with `rpl_printf`, which jsonrpcs
@@ -98,16 +99,13 @@ fn list(ctx: &RpcContext, _params: &[Value]) -> Result<Value, RpcError> {
     ))
 }
 
-fn api_list(ctx: &RpcContext, _params: &[Value]) -> Result<Value, RpcError> {
-    Ok(ctx.registry.api_list())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
 
     use kemi_core::config::{LoadedModule, Value as CfgValue};
+    use kemi_core::engine::ReloadVersion;
     use kemi_core::{Registry, Runtime};
 
     fn ctx(params: Vec<(&str, CfgValue)>) -> RpcContext {

@@ -1,6 +1,8 @@
 //! Running a Lua test script against a SIP message, for the tests of the
 //! modules: each module's KSR functions are tested the way scripts use
-//! them, through this engine.
+//! them, through this engine. The harness is kemi-core's
+//! [`ScriptTest`](kemi_core::testing::ScriptTest); this says how Lua loads
+//! a test script.
 //!
 //! ```no_run
 //! use kemi_mod_app_lua::testing::LuaTest;
@@ -12,124 +14,38 @@
 
 pub mod fixtures;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::sync::Arc;
 
-use kemi_core::config::Config;
-use kemi_core::context::RouteKind;
-use kemi_core::net::{Capture, Proto, RecvInfo, Sent};
-use kemi_core::sip::Message;
-use kemi_core::{Context, ModuleDef, Registry, Runtime};
+use kemi_core::testing::{ScriptTest, TestEngine};
+use kemi_core::{Registry, Runtime};
 
-use crate::{CallbackNames, CallbackOutcome, LuaEngine, ScriptEngine};
+pub use kemi_core::testing::Outcome;
 
-/// A Lua test: modules to load, the message to route, how it arrived.
-pub struct LuaTest {
-    modules: Vec<&'static ModuleDef>,
-    config: Config,
-    message: Vec<u8>,
-    recv: RecvInfo,
-    route: RouteKind,
-}
+use crate::{CallbackNames, LuaEngine};
 
-/// What a test run left behind.
-#[derive(Debug)]
-pub struct Outcome {
-    /// Everything KSR functions sent through the transport.
-    pub sent: Vec<Sent>,
-    /// The routing context after the callback (flags, `$du`, edits...).
-    pub ctx: Context,
-    pub exited: bool,
-}
+/// A Lua test: a failed Lua `assert` or any script error comes back from
+/// `run` as `Err` with the traceback.
+pub type LuaTest = ScriptTest<Lua>;
 
-impl LuaTest {
-    /// A test with `modules` loaded (core `KSR.*`, `KSR.pv`, `KSR.hdr` are
-    /// always there), routing a plain OPTIONS request received over UDP
-    /// from 192.0.2.10:5062 on 127.0.0.1:5060.
-    pub fn new(modules: &[&'static ModuleDef]) -> Self {
-        LuaTest {
-            modules: modules.to_vec(),
-            config: Config::default(),
-            message: b"OPTIONS sip:alice@example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-test-1\r\n\
-Max-Forwards: 70\r\n\
-From: <sip:bob@example.org>;tag=from-tag\r\n\
-To: <sip:alice@example.com>\r\n\
-Call-ID: lua-test-call-id\r\n\
-CSeq: 1 OPTIONS\r\n\
-Content-Length: 0\r\n\r\n"
-                .to_vec(),
-            recv: RecvInfo {
-                proto: Proto::Udp,
-                src: SocketAddr::from(([192, 0, 2, 10], 5062)),
-                local: SocketAddr::from(([127, 0, 0, 1], 5060)),
-            },
-            route: RouteKind::Request,
-        }
+/// Loads Lua test scripts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Lua;
+
+impl TestEngine for Lua {
+    type Engine = LuaEngine;
+    const EXTENSION: &'static str = "lua";
+
+    fn load(
+        &self,
+        script: &str,
+        path: &Path,
+        registry: &Registry,
+        runtime: Arc<Runtime>,
+        callbacks: CallbackNames,
+    ) -> Result<LuaEngine, String> {
+        std::fs::write(path, script).map_err(|e| format!("cannot write the script: {e}"))?;
+        LuaEngine::with_runtime(registry, &[path.to_path_buf()], callbacks, runtime)
+            .map_err(|e| e.to_string())
     }
-
-    /// Routes `bytes` instead of the default OPTIONS.
-    pub fn message(mut self, bytes: &[u8]) -> Self {
-        self.message = bytes.to_vec();
-        self
-    }
-
-    /// Uses `config` (module parameters, aliases, defines...).
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Sets how the message arrived.
-    pub fn received(mut self, recv: RecvInfo) -> Self {
-        self.recv = recv;
-        self
-    }
-
-    /// Runs the callback as this route kind (request by default).
-    pub fn route(mut self, route: RouteKind) -> Self {
-        self.route = route;
-        self
-    }
-
-    /// Loads `script` and runs its `ksr_request_route`. A failed Lua
-    /// `assert` or any script error comes back as `Err` with the traceback.
-    pub fn run(self, script: &str) -> Result<Outcome, String> {
-        let path = write_script(script).map_err(|e| format!("cannot write the script: {e}"))?;
-        let result = self.run_file(&path);
-        let _ = std::fs::remove_file(&path);
-        result
-    }
-
-    fn run_file(self, path: &std::path::Path) -> Result<Outcome, String> {
-        let capture = Arc::new(Capture::default());
-        let runtime = Arc::new(Runtime::with_config(self.config, capture.clone()));
-        let registry = Registry::new(&self.modules);
-        let mut engine = LuaEngine::with_runtime(
-            &registry,
-            &[path.to_path_buf()],
-            CallbackNames::default(),
-            runtime.clone(),
-        )
-        .map_err(|e| e.to_string())?;
-        let msg = Message::parse(self.message).map_err(|e| format!("bad test message: {e}"))?;
-        let mut ctx = Context::for_message(runtime, msg, self.recv);
-        ctx.route = self.route;
-        let outcome = engine.request_route(&mut ctx).map_err(|e| e.to_string())?;
-        Ok(Outcome {
-            sent: capture.take(),
-            exited: outcome == CallbackOutcome::Exit,
-            ctx,
-        })
-    }
-}
-
-fn write_script(script: &str) -> std::io::Result<PathBuf> {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("kemi-lua-test-{}-{n}.lua", std::process::id()));
-    std::fs::write(&path, script)?;
-    Ok(path)
 }

@@ -330,7 +330,7 @@ fn exit_inside_a_coroutine_is_still_an_exit() {
              end\n",
         )
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(out.exited);
+    assert!(out.exited());
     assert_eq!(out.ctx.flags, 1 << 1);
 }
 

@@ -188,7 +188,7 @@ fn set_drop_marks_only_outside_the_request_route() {
     let out = run(reply().route(RouteKind::Reply), body);
     assert!(out.ctx.drop);
     assert!(
-        !out.exited && !out.ctx.exit,
+        !out.exited() && !out.ctx.exit,
         "set_drop does not stop the script"
     );
     assert_eq!(out.ctx.flags, 1 << 1);

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use kemi_core::engine::{CallbackNames, CallbackOutcome, ScriptEngine, ScriptError};
+use kemi_core::engine::{log_reload, CallbackNames, CallbackOutcome, ScriptEngine, ScriptError};
 use kemi_core::{Context, Registry, Runtime};
 use pyo3::exceptions::PySystemExit;
 use pyo3::ffi;
@@ -213,18 +213,12 @@ impl PyScript {
             let _load = LOAD.lock().unwrap_or_else(PoisonError::into_inner);
             self.def.load_once()
         };
-        let path = self.def.path.display();
-        match result {
-            Ok((module, target)) => {
-                loaded.module = module;
-                loaded.target = target;
-                loaded.generation += 1;
-                tracing::info!(target: "app_python3", version, "Python script {path} reloaded");
-            }
-            Err(e) => {
-                tracing::error!(target: "app_python3", version, "Python reload failed, the previous code keeps running: {e}");
-            }
-        }
+        let result = result.map(|(module, target)| {
+            loaded.module = module;
+            loaded.target = target;
+            loaded.generation += 1;
+        });
+        let _ = log_reload("Python", version, result);
         true
     }
 

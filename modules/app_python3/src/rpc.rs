@@ -3,15 +3,15 @@
 //! names of the older app_python, kept by Kamailio), `app_python3s.reload`
 //! and `app_python3s.api_list` for app_python3s.
 //!
-//! Reload is lazy, as in Kamailio: the RPC bumps the shared
-//! [`ReloadVersion`]; before its next message each worker notices, the
+//! The handlers are the ones all engines share ([`kemi_core::engine::rpc`]).
+//! Reload is lazy, as in Kamailio: the RPC bumps the shared reload
+//! version; before its next message each worker notices, the
 //! first one re-loads the script for the process (see
 //! [`PyScript::reload_to`](crate::PyScript::reload_to)) and every worker
 //! runs its child init on the new code.
 
-use kemi_core::engine::ReloadVersion;
-use kemi_core::rpc::{RpcContext, RpcError, RpcMethod};
-use serde_json::{json, Value};
+use kemi_core::engine::rpc::{api_list, reload};
+use kemi_core::rpc::RpcMethod;
 
 /// app_python3's methods.
 pub static METHODS: &[RpcMethod] = &[
@@ -41,45 +41,9 @@ pub static METHODS_S: &[RpcMethod] = &[
     },
 ];
 
-/// Kamailio's reply: the version before and after.
-fn reload(ctx: &RpcContext, _params: &[Value]) -> Result<Value, RpcError> {
-    let (old, new) = ctx.runtime.state::<ReloadVersion>().bump();
-    Ok(json!({"old": old, "new": new}))
-}
-
-fn api_list(ctx: &RpcContext, _params: &[Value]) -> Result<Value, RpcError> {
-    Ok(ctx.registry.api_list())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-
-    use kemi_core::{Registry, Runtime};
-
-    fn ctx() -> RpcContext {
-        RpcContext {
-            runtime: Arc::new(Runtime::default()),
-            registry: Registry::new(&[]),
-        }
-    }
-
-    #[test]
-    fn reload_bumps_the_shared_version() {
-        let c = ctx();
-        assert_eq!(reload(&c, &[]), Ok(json!({"old": 0, "new": 1})));
-        assert_eq!(reload(&c, &[]), Ok(json!({"old": 1, "new": 2})));
-        assert_eq!(c.runtime.state::<ReloadVersion>().current(), 2);
-    }
-
-    #[test]
-    fn api_list_has_kamailio_shape() {
-        let list = api_list(&ctx(), &[]).unwrap();
-        let n = list["methods"].as_array().map(Vec::len).unwrap_or(0);
-        assert!(n > 100, "{list}");
-        assert_eq!(list["msize"], json!(n));
-    }
 
     #[test]
     fn method_names_are_kamailios() {

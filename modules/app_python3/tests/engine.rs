@@ -6,7 +6,7 @@ use std::sync::Arc;
 use kemi_core::context::RouteKind;
 use kemi_core::engine::{CallbackOutcome, ScriptEngine, ScriptError};
 use kemi_core::Context;
-use kemi_mod_app_python3::testing::{write_script, PyTest};
+use kemi_mod_app_python3::testing::{self, write_script, PyTest};
 use kemi_mod_app_python3::{PyEngine, Style};
 use pyo3::prelude::*;
 
@@ -20,17 +20,17 @@ CSeq: 10 INVITE\r\n\
 Content-Length: 0\r\n\r\n";
 
 fn module_test() -> PyTest {
-    PyTest::module_style(&[&kemi_mod_ktest::MODULE, &kemi_mod_sl::MODULE])
+    testing::module_style(&[&kemi_mod_ktest::MODULE, &kemi_mod_sl::MODULE])
 }
 
 fn handler_test() -> PyTest {
-    PyTest::handler_style(&[&kemi_mod_ktest::MODULE, &kemi_mod_sl::MODULE])
+    testing::handler_style(&[&kemi_mod_ktest::MODULE, &kemi_mod_sl::MODULE])
 }
 
 /// Loads `script` and builds a worker engine on it.
 fn engine(test: &PyTest, script: &str) -> PyEngine {
     let path = write_script(script).unwrap();
-    match test.engine(&path) {
+    match testing::engine(test, &path) {
         Ok((e, _)) => e,
         Err(e) => panic!("engine: {e}"),
     }
@@ -38,7 +38,7 @@ fn engine(test: &PyTest, script: &str) -> PyEngine {
 
 fn load_error(test: &PyTest, script: &str) -> String {
     let path = write_script(script).unwrap();
-    match test.engine(&path) {
+    match testing::engine(test, &path) {
         Ok(_) => panic!("the script loaded:\n{script}"),
         Err(e) => e,
     }
@@ -140,7 +140,7 @@ def mod_init():
     assert_eq!(ctx.new_uri.as_deref(), Some("sip:bob@example.net"));
     assert_eq!(ctx.dst_uri.as_deref(), Some("sip:192.0.2.2:5070"));
 
-    let mut reply = PyTest::handler_style(&[])
+    let mut reply = testing::handler_style(&[])
         .message(REPLY)
         .context(Arc::clone(e.script().runtime()))
         .unwrap();
@@ -382,7 +382,7 @@ fn exceptions_come_back_with_the_traceback_and_the_engine_goes_on() {
         "import KSR\n\ndef helper(d):\n    return d['missing']\n\ndef ksr_request_route():\n    helper({})\n\ndef fine():\n    KSR.setflag(1)\n",
     )
     .unwrap();
-    let (mut e, _) = test.engine(&path).unwrap();
+    let (mut e, _) = testing::engine(&test, &path).unwrap();
     let err = e.request_route(&mut context(&test, &e)).unwrap_err();
     let ScriptError::Runtime {
         engine,
@@ -454,8 +454,7 @@ fn load_errors_are_clear() {
     let err = load_error(&h, "def mod_init():\n    return 1 // 0\n");
     assert!(err.contains("ZeroDivisionError"), "{err}");
 
-    let missing = m
-        .engine(std::path::Path::new("/nonexistent/kamailio.py"))
+    let missing = testing::engine(&m, std::path::Path::new("/nonexistent/kamailio.py"))
         .err()
         .unwrap();
     assert!(
@@ -466,7 +465,7 @@ fn load_errors_are_clear() {
 
 #[test]
 fn init_functions_follow_the_modparams() {
-    let test = module_test().style(Style::Module {
+    let test = module_test().engine(Style::Module {
         script_init: Some("setup".into()),
         script_child_init: Some("per_worker".into()),
     });
@@ -482,7 +481,7 @@ fn init_functions_follow_the_modparams() {
         "{err}"
     );
 
-    let custom = handler_test().style(Style::Handler {
+    let custom = handler_test().engine(Style::Handler {
         mod_init: "make".into(),
         child_init: "start".into(),
     });

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use kemi_core::engine::{CallbackNames, CallbackOutcome, ScriptEngine};
 use kemi_core::export::Param;
 use kemi_core::{Arg, ArgError, Context, Export, ModuleDef, ParamKind, Ret, ReturnKind, Submodule};
-use kemi_mod_app_python3::testing::{write_script, PyTest};
+use kemi_mod_app_python3::testing::{self, write_script, PyTest};
 use kemi_mod_app_python3::PyEngine;
 use pyo3::prelude::*;
 
@@ -50,9 +50,9 @@ fn handler_script(flag: u32) -> String {
 
 #[test]
 fn reload_runs_the_new_script_and_keeps_the_old_on_failure() {
-    let test = PyTest::handler_style(&[]);
+    let test = testing::handler_style(&[]);
     let path = write_script(&handler_script(1)).unwrap();
-    let (mut e, _) = test.engine(&path).unwrap();
+    let (mut e, _) = testing::engine(&test, &path).unwrap();
     let mut second = PyEngine::new(Arc::clone(e.script()), CallbackNames::default(), 2).unwrap();
     assert_eq!(flags(&test, &mut e), 1 << 1);
     assert_eq!(global(&e, "started"), "[1, 2]");
@@ -105,7 +105,7 @@ fn reload_runs_the_new_script_and_keeps_the_old_on_failure() {
 
 #[test]
 fn module_style_reload_reruns_script_init() {
-    let test = PyTest::module_style(&[]).style(kemi_mod_app_python3::Style::Module {
+    let test = testing::module_style(&[]).engine(kemi_mod_app_python3::Style::Module {
         script_init: Some("init".into()),
         script_child_init: Some("child".into()),
     });
@@ -113,7 +113,7 @@ fn module_style_reload_reruns_script_init() {
         format!("import KSR\nlog = []\ndef init():\n    log.append('init {n}')\ndef child(rank):\n    log.append(rank)\ndef ksr_request_route():\n    KSR.setflag({n})\n")
     };
     let path = write_script(&script(1)).unwrap();
-    let (mut e, _) = test.engine(&path).unwrap();
+    let (mut e, _) = testing::engine(&test, &path).unwrap();
     assert_eq!(global(&e, "log"), "['init 1', 1]");
     write(&path, &script(2));
     assert!(e.reload_if_changed(1));
@@ -123,7 +123,7 @@ fn module_style_reload_reruns_script_init() {
 
 #[test]
 fn workers_on_their_own_threads_share_the_script() {
-    let test = PyTest::module_style(&[]).style(kemi_mod_app_python3::Style::Module {
+    let test = testing::module_style(&[]).engine(kemi_mod_app_python3::Style::Module {
         script_init: None,
         script_child_init: Some("child".into()),
     });
@@ -133,14 +133,14 @@ fn workers_on_their_own_threads_share_the_script() {
          def ksr_request_route():\n    global count\n    with lock:\n        count += 1\n    for i in range(32):\n        KSR.setflag(i)\n",
     )
     .unwrap();
-    let (first, _) = test.engine(&path).unwrap();
+    let (first, _) = testing::engine(&test, &path).unwrap();
     let script = Arc::clone(first.script());
     let handles: Vec<_> = (2..=4)
         .map(|rank| {
             let script = Arc::clone(&script);
             std::thread::spawn(move || {
                 let mut e = PyEngine::new(script, CallbackNames::default(), rank).unwrap();
-                let test = PyTest::module_style(&[]);
+                let test = testing::module_style(&[]);
                 let mut all = u32::MAX;
                 for _ in 0..200 {
                     let mut ctx = test.context(Arc::clone(e.script().runtime())).unwrap();
@@ -199,7 +199,7 @@ static FAULTY: ModuleDef = ModuleDef {
 
 #[test]
 fn a_panicking_export_is_a_python_error_not_a_crash() {
-    let out = PyTest::module_style(&[&FAULTY])
+    let out = testing::module_style(&[&FAULTY])
         .run(
             "import KSR\ndef ksr_request_route():\n    try:\n        KSR.faulty.boom(1)\n    except RuntimeError as e:\n        assert 'KSR.faulty.boom: the function panicked' in str(e), str(e)\n        KSR.setflag(7)\n",
         )
@@ -209,7 +209,7 @@ fn a_panicking_export_is_a_python_error_not_a_crash() {
 
 #[test]
 fn ksr_calls_from_a_thread_the_script_started_fail_softly() {
-    let out = PyTest::module_style(&[])
+    let out = testing::module_style(&[])
         .run(
             "import KSR\nimport threading\nresult = []\n\
              def ksr_request_route():\n    t = threading.Thread(target=lambda: result.append(KSR.setflag(3)))\n    t.start()\n    t.join()\n    assert result == [False], result\n    KSR.setflag(4)\n",

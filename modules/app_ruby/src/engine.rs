@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kemi_core::engine::{CallbackNames, CallbackOutcome, ScriptEngine, ScriptError};
+use kemi_core::engine::{log_reload, CallbackNames, CallbackOutcome, ScriptEngine, ScriptError};
 use kemi_core::{Context, Registry, Runtime};
 use magnus::prelude::*;
 use magnus::{kwargs, Error, RString, Ruby, Value};
@@ -106,16 +106,7 @@ impl RubyEngine {
         let result = self
             .load_scripts()
             .and_then(|()| self.check_request_callback());
-        match result {
-            Ok(()) => {
-                tracing::info!(target: "app_ruby", version, "Ruby scripts reloaded");
-                Ok(true)
-            }
-            Err(e) => {
-                tracing::error!(target: "app_ruby", version, "Ruby reload failed, the previous code keeps running: {e}");
-                Err(e)
-            }
-        }
+        log_reload("Ruby", version, result).map(|()| true)
     }
 
     /// Compiles every script, then runs them in order at the top level.

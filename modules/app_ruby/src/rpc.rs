@@ -1,14 +1,12 @@
 //! app_ruby's RPC methods (spec §4.2): `app_ruby.reload` and
-//! `app_ruby.api_list`.
-//!
-//! Reload is lazy, as in Kamailio: the RPC only bumps the shared
-//! [`ReloadVersion`]; the routing thread compares it with the version its
-//! scripts were loaded at before the next message and, when it moved,
-//! re-runs them ([`RubyEngine::try_reload`](crate::RubyEngine::try_reload)).
+//! `app_ruby.api_list`, served by the handlers all engines share
+//! ([`kemi_core::engine::rpc`]; Kamailio's app_ruby has no reload switch
+//! and its reload takes no parameters). Reload is lazy: the routing thread
+//! re-runs the scripts before its next message
+//! ([`RubyEngine::try_reload`](crate::RubyEngine::try_reload)).
 
-use kemi_core::engine::ReloadVersion;
-use kemi_core::rpc::{RpcContext, RpcError, RpcMethod};
-use serde_json::{json, Value};
+use kemi_core::engine::rpc::{api_list, reload};
+use kemi_core::rpc::RpcMethod;
 
 /// The methods, for `MODULE.rpc`.
 pub static METHODS: &[RpcMethod] = &[
@@ -23,46 +21,3 @@ pub static METHODS: &[RpcMethod] = &[
         handler: api_list,
     },
 ];
-
-/// Kamailio's app_ruby has no reload switch and takes no parameters.
-fn reload(ctx: &RpcContext, _params: &[Value]) -> Result<Value, RpcError> {
-    let (old, new) = ctx.runtime.state::<ReloadVersion>().bump();
-    Ok(json!({"old": old, "new": new}))
-}
-
-fn api_list(ctx: &RpcContext, _params: &[Value]) -> Result<Value, RpcError> {
-    Ok(ctx.registry.api_list())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Arc;
-
-    use kemi_core::{Registry, Runtime};
-
-    fn ctx() -> RpcContext {
-        RpcContext {
-            runtime: Arc::new(Runtime::default()),
-            registry: Registry::new(&[]),
-        }
-    }
-
-    #[test]
-    fn reload_bumps_the_shared_version() {
-        let c = ctx();
-        assert_eq!(reload(&c, &[]), Ok(json!({"old": 0, "new": 1})));
-        assert_eq!(reload(&c, &[]), Ok(json!({"old": 1, "new": 2})));
-        assert_eq!(c.runtime.state::<ReloadVersion>().current(), 2);
-    }
-
-    #[test]
-    fn api_list_lists_the_registry() {
-        let list = api_list(&ctx(), &[]).unwrap();
-        let methods = list["methods"].as_array().unwrap();
-        assert_eq!(list["msize"], json!(methods.len()));
-        assert!(methods
-            .iter()
-            .any(|m| m["func"]["module"] == "pv" && m["func"]["name"] == "get"));
-    }
-}

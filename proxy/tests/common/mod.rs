@@ -7,6 +7,7 @@ pub mod sipp;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -55,7 +56,12 @@ impl Proxy {
 
     /// Starts the proxy without waiting for it.
     pub fn spawn(cfg: &str, args: &[&str]) -> Proxy {
-        let dir = tempfile::tempdir().unwrap();
+        Proxy::spawn_in(tempfile::tempdir().unwrap(), cfg, args)
+    }
+
+    /// Starts the proxy with its config and log in `dir` (where a test may
+    /// have put the scripts) without waiting for it.
+    pub fn spawn_in(dir: tempfile::TempDir, cfg: &str, args: &[&str]) -> Proxy {
         let port = free_port("127.0.0.1");
         let path = dir.path().join("kamailio.cfg");
         std::fs::write(&path, cfg.replace("PORT", &port.to_string())).unwrap();
@@ -97,6 +103,107 @@ impl Proxy {
             }
         }
         panic!("proxy never answered on udp:{addr}; log:\n{}", self.log());
+    }
+
+    /// Starts a copy of the example in `examples/<name>/` (kamailio.cfg and
+    /// its script `kamailio.<extension>`) on a free port with `children`
+    /// workers, its next hop moved to `next_hop`, with `args` (`-A
+    /// WITH_TM`...), once the shipped example passed `-c`; waits until it
+    /// answers a keepalive OPTIONS.
+    pub fn example(
+        name: &str,
+        extension: &str,
+        children: u32,
+        next_hop: &str,
+        args: &[&str],
+    ) -> Proxy {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples")
+            .join(name);
+        let check = Command::new(BIN)
+            .arg("-c")
+            .arg("-f")
+            .arg(example.join("kamailio.cfg"))
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "examples/{name}: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let script_name = format!("kamailio.{extension}");
+        let script = std::fs::read_to_string(example.join(&script_name))
+            .unwrap()
+            .replace("sip:127.0.0.1:5080", next_hop);
+        let script = cfg_path(dir.path(), &script_name, &script);
+        let cfg = std::fs::read_to_string(example.join("kamailio.cfg"))
+            .unwrap()
+            .replace("127.0.0.1:5060", "127.0.0.1:PORT")
+            .replace("children=2", &format!("children={children}"))
+            .replace(
+                &format!("\"load\", \"{script_name}\""),
+                &format!("\"load\", \"{}\"", script.display()),
+            );
+        let proxy = Proxy::spawn_in(dir, &cfg, args);
+        proxy.wait_keepalive();
+        proxy
+    }
+
+    /// Polls with keepalive OPTIONS (to the proxy itself: no user in the
+    /// R-URI) until one is answered; the answer must be the examples'
+    /// `200 Keepalive`.
+    pub fn wait_keepalive(&self) {
+        let sock = udp_socket(self.addr());
+        let me = sock.local_addr().unwrap().to_string();
+        let start = Instant::now();
+        loop {
+            let req = request("OPTIONS", "UDP", &me, "keepalive").replace(
+                "OPTIONS sip:proxy@127.0.0.1 ",
+                &format!("OPTIONS sip:127.0.0.1:{} ", self.port),
+            );
+            let reply = udp_exchange(
+                &sock,
+                self.addr(),
+                req.as_bytes(),
+                Duration::from_millis(200),
+            );
+            if let Some(reply) = reply {
+                assert!(reply.starts_with("SIP/2.0 200 Keepalive\r\n"), "{reply}");
+                return;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "no keepalive answer:\n{}",
+                self.log()
+            );
+        }
+    }
+
+    /// Waits until the log contains `text` `times` times.
+    pub fn wait_logged(&self, text: &str, times: usize) {
+        let start = Instant::now();
+        while self.log().matches(text).count() < times {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "{text:?} not logged {times} times:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until the RPC socket at `sock` accepts connections.
+    pub fn wait_rpc_socket(&self, sock: &Path) {
+        let start = Instant::now();
+        while UnixStream::connect(sock).is_err() {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "RPC socket never up:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Sends SIGTERM and waits for the exit status.
@@ -263,4 +370,31 @@ pub fn cfg_path(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// Runs `kemi-proxy rpc -s SOCK METHOD` and returns its output; fails the
+/// test when the call fails.
+pub fn rpc(sock: &Path, method: &str) -> String {
+    let out = Command::new(BIN)
+        .args(["rpc", "-s"])
+        .arg(sock)
+        .arg(method)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{method} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Rewrites a script in place: a temporary file renamed over it, as
+/// editors and deploy tools do, so the proxy never reads half a file.
+pub fn rewrite(path: &Path, text: &str) {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".new");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }

@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::Proxy;
+
 pub const SIPP: &str = "/usr/bin/sipp";
 
 /// Whether sipp is installed; prints why a test is skipped when not.
@@ -19,7 +21,8 @@ pub fn installed() -> bool {
 }
 
 /// One sipp process to run: a scenario (`uac`/`uas` are sipp's built-in
-/// ones, `name.xml` a file in tests/scenarios) on 127.0.0.1:`port`.
+/// ones, `name.xml` a file in tests/scenarios, `../sipp/name.xml` one in
+/// tests/sipp) on 127.0.0.1:`port` (0: any).
 pub struct Sipp {
     name: String,
     args: Vec<String>,
@@ -46,6 +49,14 @@ impl Sipp {
         let errors = sipp.dir.path().join("errors.log").display().to_string();
         sipp = sipp.args(&["-nostdin", "-trace_err", "-error_file", &errors]);
         sipp
+    }
+
+    /// A caller from any port running `tests/sipp/<scenario>` for `calls`
+    /// calls at `rate` per second.
+    pub fn uac(scenario: &str, calls: u32, rate: u32) -> Sipp {
+        Sipp::new(&format!("../sipp/{scenario}"), 0)
+            .calls(calls)
+            .rate(rate)
     }
 
     pub fn args(mut self, args: &[&str]) -> Sipp {
@@ -107,6 +118,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// True until sipp exits.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     /// Waits until sipp exits (its own `-timeout` ends it; a margin on top
     /// catches a sipp that hangs).
     pub fn wait(mut self) -> Finished {
@@ -165,6 +181,19 @@ impl Finished {
             .rev()
             .find(|l| l.trim_start().starts_with(label) && l.contains('|'))?;
         line.split('|').nth(2)?.trim().parse().ok()
+    }
+
+    /// Fails the test unless sipp exited 0 (every call succeeded), with
+    /// its report and the proxy's log; then checks the proxy still runs.
+    pub fn assert_ok(&self, proxy: &mut Proxy) {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "sipp failed:\n{}\nproxy log:\n{}",
+            self.report(),
+            proxy.log()
+        );
+        proxy.assert_alive();
     }
 
     pub fn successful(&self) -> u64 {
