@@ -165,7 +165,7 @@ fn relayed_calls(engine: &Engine) {
         .timeout(Duration::from_secs(90))
         .spawn(None);
     let mut proxy = Proxy::spawn(&cfg, &["-A", "WITH_TM"]);
-    wait_keepalive(&proxy);
+    proxy.wait_keepalive();
     let uac = Sipp::new("uac", free_port("127.0.0.1"))
         .calls(calls)
         .rate(250)
@@ -175,35 +175,6 @@ fn relayed_calls(engine: &Engine) {
     let uas = uas.wait();
     assert_eq!(uas.failed(), 0, "{}", uas.report());
     assert!(!proxy.log().contains("script error"), "{}", proxy.log());
-}
-
-/// Waits until the example answers a keepalive OPTIONS (no user in the
-/// R-URI: answered by the proxy itself, not relayed to the callee).
-fn wait_keepalive(proxy: &Proxy) {
-    let sock = udp_socket(proxy.addr());
-    let me = sock.local_addr().unwrap().to_string();
-    let start = std::time::Instant::now();
-    loop {
-        let req = request("OPTIONS", "UDP", &me, "keepalive").replace(
-            "OPTIONS sip:proxy@127.0.0.1 ",
-            &format!("OPTIONS sip:127.0.0.1:{} ", proxy.port),
-        );
-        let reply = udp_exchange(
-            &sock,
-            proxy.addr(),
-            req.as_bytes(),
-            Duration::from_millis(200),
-        );
-        if let Some(reply) = reply {
-            assert!(reply.starts_with("SIP/2.0 200"), "{reply}");
-            return;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "never answered:\n{}",
-            proxy.log()
-        );
-    }
 }
 
 fn engine_under_load(engine: &Engine) {
