@@ -460,3 +460,41 @@ fn tcp_next_hop_is_used_without_retransmissions() {
     p.timers();
     assert!(to(&p.sent(), CALLEE).is_empty());
 }
+
+#[test]
+fn rpc_stats_and_list_show_the_transactions() {
+    let mut p = proxy(SCRIPT, "");
+    p.request(INVITE, CALLER);
+    let down = to(&p.sent(), CALLEE);
+    let runtime = p.runtime.clone();
+    let rpc = |name: &str| {
+        let method = kemi_mod_tm::MODULE
+            .rpc
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap();
+        let ctx = kemi_core::rpc::RpcContext {
+            runtime: runtime.clone(),
+            registry: Registry::new(&modules()),
+        };
+        (method.handler)(&ctx, &[]).unwrap()
+    };
+    let stats = rpc("tm.stats");
+    assert_eq!(stats["current"], 1, "{stats}");
+    assert_eq!(stats["created"], 1, "{stats}");
+    assert_eq!(stats["relayed_total"], 1, "{stats}");
+    let list = rpc("tm.list");
+    let txs = list.as_array().unwrap();
+    assert_eq!(txs.len(), 1, "{list}");
+    assert_eq!(txs[0]["method"], "INVITE");
+    assert_eq!(txs[0]["call_id"], "tm-flow-1");
+    assert_eq!(txs[0]["status"], 100);
+    assert_eq!(txs[0]["branches"][0]["dst"], CALLEE);
+    assert!(p.reply_to(&down[0], 486, "Busy Here"));
+    p.sent();
+    let stats = rpc("tm.stats");
+    // The failure route relayed to the failover: one more branch, no
+    // final reply yet.
+    assert_eq!(stats["relayed_total"], 2, "{stats}");
+    assert_eq!(stats["4xx"], 0, "{stats}");
+}
