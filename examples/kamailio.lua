@@ -5,14 +5,14 @@
 -- request relayed to a fixed next hop. Each ksr_* function stands in for
 -- a routing block of a native kamailio.cfg.
 --
--- Modules the proxy may not have yet are feature-tested: KSR.<module>
--- only exists when the config loads that module (see WITH_TM in
--- kamailio.cfg). tm, rr, registrar and auth are not in kemi-proxy yet:
+-- Optional modules are feature-tested: KSR.<module> only exists when the
+-- config loads that module (WITH_TM and WITH_RR in kamailio.cfg):
 --   * without tm, requests are relayed statelessly with KSR.forward() and
 --     replies come back through ksr_reply_route;
 --   * without rr, no Record-Route is added, so in-dialog requests follow
 --     the same path as initial ones (to the next hop);
 --   * registrar and auth (user location, digest) are not used here.
+-- examples/relay/ is a stateful relay with a failover next hop.
 -- The script runs unchanged under Kamailio 5.6 with the same config.
 
 -- Where requests go: the next hop for everything this proxy relays.

@@ -2,7 +2,7 @@
 //!
 //! `record_route*` put this proxy's address in a Record-Route header, as an
 //! edit on the routed message, so whichever path sends it (stateless
-//! forward today, tm later) carries it. `loose_route` consumes the Route
+//! forward or tm) carries it. `loose_route` consumes the Route
 //! set of in-dialog (and preloaded) requests: it removes the Route that
 //! names this proxy, points `$du` at the next one, and undoes a strict
 //! router's Request-URI rewrite.
