@@ -511,6 +511,17 @@ fn send_branches(tm: &Tm, tx: &TxRef, pending: Vec<PendingBranch>, engine: &mut 
                 continue;
             }
         };
+        // The onsend route sees each branch as it leaves; dropping it
+        // there fails the branch, as a send error would.
+        let dropped = engine.has_onsend_route() && {
+            ctx.route = RouteKind::OnSend;
+            ctx.sflags = 0;
+            ctx.drop = false;
+            if let Err(e) = engine.onsend_route(&mut ctx) {
+                tracing::error!("tm: script error in the onsend route: {e}");
+            }
+            ctx.drop
+        };
         let mut t = lock(tx);
         let now = Instant::now();
         let b = UacBranch {
@@ -531,7 +542,7 @@ fn send_branches(tm: &Tm, tx: &TxRef, pending: Vec<PendingBranch>, engine: &mut 
             cancel_interval: t.timers.t1,
             round,
         };
-        let sent = transaction::send(&*t.transport, &b, &b.request);
+        let sent = !dropped && transaction::send(&*t.transport, &b, &b.request);
         let udp = b.hop.proto == Proto::Udp;
         let at = b.fr_deadline;
         let first_retransmit = now + b.retransmit;

@@ -16,7 +16,8 @@
 //!   interpreter is never re-entered from a KSR call); `t_relay` returns 1
 //!   once the destinations resolve, so a send error is seen as a 503
 //!   branch reply, not as t_relay's return value.
-//! - Requests sent by tm do not pass through the onsend route.
+//! - Each branch passes the onsend route after it is built; replies tm
+//!   relays and the CANCELs and ACKs it makes do not.
 //! - Next hops by name go through NAPTR/SRV/A (RFC 3263), but only the
 //!   best SRV target is tried (no DNS failover); no async suspend
 //!   (`t_suspend`/`t_continue` fail).

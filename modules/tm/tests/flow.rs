@@ -498,3 +498,29 @@ fn rpc_stats_and_list_show_the_transactions() {
     assert_eq!(stats["relayed_total"], 2, "{stats}");
     assert_eq!(stats["4xx"], 0, "{stats}");
 }
+
+#[test]
+fn branches_pass_the_onsend_route_which_may_drop_them() {
+    let script = format!(
+        "{SCRIPT}\n\
+function ksr_onsend_route()\n\
+    KSR.pv.sets(\"$shv(onsend)\", KSR.pv.get(\"$du\") .. \" \" .. KSR.pv.get(\"$rm\"))\n\
+    if KSR.pv.get(\"$du\") == \"sip:127.0.0.1:5080\" then KSR.set_drop() end\n\
+end\n"
+    );
+    let mut p = proxy(&script, "");
+    p.request(INVITE, CALLER);
+    let sent = p.sent();
+    // Dropped in the onsend route: the branch fails like a send error, the
+    // failure route fails over, and that branch goes out.
+    assert!(to(&sent, CALLEE).is_empty(), "{:?}", lines(&sent));
+    assert_eq!(
+        lines(&to(&sent, FAILOVER)),
+        ["INVITE sip:bob@example.org SIP/2.0"]
+    );
+    assert_eq!(
+        p.shv("onsend").as_deref(),
+        Some("sip:127.0.0.1:5090 INVITE")
+    );
+    assert_eq!(p.shv("failure").as_deref(), Some("503"));
+}
