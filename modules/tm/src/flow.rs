@@ -718,6 +718,10 @@ pub fn on_reply(ctx: &mut Context, engine: &mut dyn ScriptEngine) -> bool {
     true
 }
 
+/// Relay rounds (t_relay calls) a transaction may have: a failure route
+/// that relays again and again to destinations failing at once ends here.
+const MAX_ROUNDS: u32 = 12;
+
 /// When every branch has its final reply and none was sent upstream: the
 /// failure route runs (it may relay again); then, unless it replied or
 /// relayed, the best reply goes upstream.
@@ -741,7 +745,9 @@ fn complete(tm: &Tm, tx: &TxRef, engine: &mut dyn ScriptEngine) {
         }
         let best = t.best_branch(mode);
         let failure = match (&t.routes.failure, best) {
-            (Some(_), Some((_, code))) if code >= 300 => t.routes.failure.take(),
+            (Some(_), Some((_, code))) if code >= 300 && t.round < MAX_ROUNDS => {
+                t.routes.failure.take()
+            }
             _ => None,
         };
         if failure.is_some() {
@@ -771,10 +777,21 @@ fn complete(tm: &Tm, tx: &TxRef, engine: &mut dyn ScriptEngine) {
         fctx.route = RouteKind::Failure;
         set_current(&mut fctx, tx);
         run(engine, &mut fctx, &name, None);
+        if fctx.ext.get::<PendingLocal>().is_some() {
+            send_local_requests(&mut fctx, engine);
+        }
+        // The branches it relayed go out while the transaction still counts
+        // as in its failure route, so no other thread can answer it in
+        // between; then it is judged again (its failure route may be set
+        // again for the new branches).
+        let pending = fctx.ext.take::<Pending>();
+        let relayed = !pending.0.is_empty();
+        if relayed {
+            send_branches(tm, tx, pending.0, engine);
+        }
         lock(tx).in_failure = false;
-        after_route(&mut fctx, engine);
-        let t = lock(tx);
-        if t.final_sent || t.pending() {
+        if relayed {
+            complete(tm, tx, engine);
             return;
         }
     }
