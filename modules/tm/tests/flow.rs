@@ -524,3 +524,32 @@ end\n"
     );
     assert_eq!(p.shv("failure").as_deref(), Some("503"));
 }
+
+#[test]
+fn a_failure_route_relaying_forever_is_stopped() {
+    let script = r#"
+function ksr_request_route()
+    KSR.pv.sets("$du", "sip:127.0.0.1:5080")
+    KSR.tm.t_on_failure("ksr_failure")
+    KSR.tm.t_relay()
+end
+function ksr_onsend_route()
+    KSR.set_drop()
+end
+function ksr_failure()
+    KSR.pv.seti("$shv(rounds)", (KSR.pv.get("$shv(rounds)") or 0) + 1)
+    KSR.tm.t_on_failure("ksr_failure")
+    KSR.tm.t_relay()
+end
+"#;
+    let mut p = proxy(script, "");
+    p.request(INVITE, CALLER);
+    let sent = p.sent();
+    // Every branch is dropped (a 503 at once); after 12 rounds the 503
+    // goes back instead of another round.
+    assert_eq!(p.shv("rounds").as_deref(), Some("11"));
+    assert_eq!(
+        lines(&to(&sent, CALLER)),
+        ["SIP/2.0 100 Trying", "SIP/2.0 503 Service Unavailable"]
+    );
+}
