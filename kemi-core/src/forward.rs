@@ -166,8 +166,16 @@ pub fn stateless_branch(msg: &Message) -> String {
     format!("z9hG4bKsl{hash:016x}")
 }
 
+/// An address as a SIP host: IPv6 in brackets.
+pub fn host_literal(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    }
+}
+
 /// The Via transport token of a protocol.
-fn via_transport(proto: Proto) -> &'static str {
+pub fn via_transport(proto: Proto) -> &'static str {
     match proto {
         Proto::Udp => "UDP",
         Proto::Tcp => "TCP",
@@ -206,10 +214,7 @@ fn sent_by(ctx: &Context, local: SocketAddr) -> String {
                 a.to_string()
             }
         }
-        _ => match local.ip() {
-            IpAddr::V6(v6) => format!("[{v6}]"),
-            v4 => v4.to_string(),
-        },
+        _ => host_literal(local.ip()),
     };
     let port = match ctx.advertised_port.as_deref() {
         Some(p) if !p.is_empty() => p.to_string(),
@@ -282,10 +287,7 @@ fn double_record_route(
         Some(head) => format!("{head};r2=on>"),
         None => v.to_string(),
     };
-    let host = match local.ip() {
-        IpAddr::V6(v6) => format!("[{v6}]"),
-        v4 => v4.to_string(),
-    };
+    let host = host_literal(local.ip());
     let port = if local.port() == 5060 && proto == Proto::Udp {
         String::new()
     } else {

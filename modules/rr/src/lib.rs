@@ -19,7 +19,6 @@ use kemi_core::net::Proto;
 use kemi_core::sip::scan::split_commas;
 use kemi_core::sip::{Edit, HeaderName, HeaderPos, NameAddr, Scheme, Uri};
 use kemi_core::{kemi_module, Context, ModParam, ModParamKind, ModuleDef};
-use std::net::IpAddr;
 
 /// What `rr` remembers about the message being routed.
 #[derive(Default, Debug)]
@@ -91,10 +90,7 @@ fn local_address(ctx: &Context) -> String {
                 a.to_string()
             }
         }
-        _ => match ctx.recv.local.ip() {
-            IpAddr::V6(v6) => format!("[{v6}]"),
-            v4 => v4.to_string(),
-        },
+        _ => kemi_core::forward::host_literal(ctx.recv.local.ip()),
     };
     let port = match ctx.advertised_port.as_deref() {
         Some(p) if !p.is_empty() => format!(":{p}"),

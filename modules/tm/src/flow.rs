@@ -92,10 +92,8 @@ pub fn new_tran(ctx: &mut Context) -> i32 {
     if current(ctx).is_some() {
         return 1;
     }
-    match ctx.msg.method() {
-        Method::Ack => return if absorb_ack(ctx) { 0 } else { 1 },
-        Method::Cancel => {}
-        _ => {}
+    if ctx.msg.method() == Method::Ack {
+        return if absorb_ack(ctx) { 0 } else { 1 };
     }
     let Some(key) = server_key(&ctx.msg, false) else {
         return -1;
@@ -302,9 +300,9 @@ pub fn relay(ctx: &mut Context, to: RelayTo<'_>) -> i32 {
             t.request = snapshot;
         }
         if t.is_invite() && t.auto_inv_100 && t.status == 0 && !failure {
-            let reason = Tm::of(ctx.runtime()).settings().auto_inv_100_reason.clone();
-            if let Some(bytes) = t.local_reply(100, &reason, "") {
-                t.reply_upstream(&Tm::of(ctx.runtime()), 100, bytes);
+            let tm = Tm::of(ctx.runtime());
+            if let Some(bytes) = t.local_reply(100, &tm.settings().auto_inv_100_reason, "") {
+                t.reply_upstream(&tm, 100, bytes);
             }
         }
     }
@@ -1071,16 +1069,8 @@ pub fn uac_send(
     ]);
     let branch = table::branch_param(tag, 0).replace(table::BRANCH_PREFIX, "z9hG4bKu");
     let mut out = format!("{method} {ruri} SIP/2.0\r\n");
-    let transport = match hop.proto {
-        Proto::Udp => "UDP",
-        Proto::Tcp => "TCP",
-        Proto::Tls => "TLS",
-        _ => "UDP",
-    };
-    let host = match local.ip() {
-        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
-        v4 => v4.to_string(),
-    };
+    let transport = forward::via_transport(hop.proto);
+    let host = forward::host_literal(local.ip());
     out.push_str(&format!(
         "Via: SIP/2.0/{transport} {host}:{};branch={branch}\r\n",
         local.port()
