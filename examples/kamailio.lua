@@ -6,7 +6,7 @@
 -- a routing block of a native kamailio.cfg.
 --
 -- Optional modules are feature-tested: KSR.<module> only exists when the
--- config loads that module (WITH_TM and WITH_RR in kamailio.cfg):
+-- config loads that module (STATELESS and WITH_RR in kamailio.cfg):
 --   * without tm, requests are relayed statelessly with KSR.forward() and
 --     replies come back through ksr_reply_route;
 --   * without rr, no Record-Route is added, so in-dialog requests follow

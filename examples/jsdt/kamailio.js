@@ -8,7 +8,7 @@
 // kamailio.cfg.
 //
 // Modules the proxy may not have yet are feature-tested: KSR.<module> only
-// exists when the config loads that module (see WITH_TM in kamailio.cfg):
+// exists when the config loads that module (see STATELESS in kamailio.cfg):
 //   * without tm, requests are relayed statelessly with KSR.forward() and
 //     replies come back through ksr_reply_route;
 //   * without rr, no Record-Route is added, so in-dialog requests follow

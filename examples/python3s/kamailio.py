@@ -8,7 +8,7 @@ to a fixed next hop. Each ksr_* function stands in for a routing block of a
 native kamailio.cfg.
 
 Modules the proxy may not have yet are feature-tested: KSR.<module> only
-exists when the config loads that module (see WITH_TM in kamailio.cfg).
+exists when the config loads that module (see STATELESS in kamailio.cfg).
 Without tm, requests are relayed statelessly with KSR.forward() and replies
 come back through ksr_reply_route; without rr, in-dialog requests follow
 the same path as initial ones.

@@ -10,7 +10,7 @@
 # Ruby's `exit` ends the routing callback (not the proxy), as in Kamailio.
 #
 # Modules the proxy may not have are feature-tested: KSR::<MODULE> only
-# exists when the config loads that module (see WITH_TM in kamailio.cfg):
+# exists when the config loads that module (see STATELESS in kamailio.cfg):
 #   * without tm, requests are relayed statelessly with KSR.forward and
 #     replies come back through ksr_reply_route;
 #   * without rr, no Record-Route is added, so in-dialog requests follow

@@ -37,7 +37,8 @@ pub fn load(path: &Path, defines: &[String]) -> Result<Loaded, Vec<String>> {
     let cfg = config::load(path, module_table::MODULES, &parsed)
         .map_err(|errs| errs.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
     let file = path.display().to_string();
-    let (settings, warnings) = settings_of(&cfg, &file).map_err(|e| vec![e])?;
+    let (settings, mut warnings) = settings_of(&cfg, &file).map_err(|e| vec![e])?;
+    warnings.extend(crate::compat::notes(&cfg));
     let summary = format!(
         "{file}: config OK: {} listen, children={}, engine {}, {} module(s) loaded{}",
         cfg.listen.len(),

@@ -29,6 +29,7 @@
 //! owns every TCP connection itself, so nothing reaches Ruby from another
 //! thread; only accepting runs elsewhere.
 
+pub mod compat;
 pub mod config;
 pub mod engine;
 pub mod logging;

@@ -25,6 +25,9 @@ pub static MODULES: &[&ModuleDef] = &[
     &kemi_mod_tm::MODULE,
     &kemi_mod_tmx::MODULE,
     &crate::rpc::JSONRPCS,
+    &crate::compat::KEX,
+    &crate::compat::CTL,
+    &crate::compat::DEBUGGER,
 ];
 
 /// Finds a compiled-in module by the name `loadmodule` uses.

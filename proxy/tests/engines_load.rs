@@ -137,7 +137,7 @@ fn stateless_options(engine: &Engine) {
     assert_all_ok(&run, u64::from(calls), &mut proxy);
 }
 
-/// 2,000 calls through the engine's example with tm (`-A WITH_TM`).
+/// 2,000 calls through the engine's example with tm (its default).
 fn relayed_calls(engine: &Engine) {
     let src = examples().join(engine.example);
     let tmp = tempfile::tempdir().unwrap();
@@ -164,7 +164,7 @@ fn relayed_calls(engine: &Engine) {
         .calls(calls)
         .timeout(Duration::from_secs(90))
         .spawn(None);
-    let mut proxy = Proxy::spawn(&cfg, &["-A", "WITH_TM"]);
+    let mut proxy = Proxy::spawn(&cfg, &[]);
     proxy.wait_keepalive();
     let uac = Sipp::new("uac", free_port("127.0.0.1"))
         .calls(calls)

@@ -77,13 +77,13 @@ fn examples_relay_calls_through_to_a_sipp_uas() {
         return;
     }
     const CALLS: u32 = 300;
-    // Stateless (KSR.forward) and, with WITH_TM, through tm with the
-    // script's branch and onreply callbacks.
+    // Through tm with the script's branch and onreply callbacks (the
+    // default) and, with STATELESS, by KSR.forward.
     for (example, args) in [
         ("python", &[][..]),
         ("python3s", &[][..]),
-        ("python", &["-A", "WITH_TM"][..]),
-        ("python3s", &["-A", "WITH_TM"][..]),
+        ("python", &["-A", "STATELESS"][..]),
+        ("python3s", &["-A", "STATELESS"][..]),
     ] {
         let uas_port = free_port("127.0.0.1");
         let uas = Sipp::new("uas", uas_port).calls(CALLS).spawn(None);

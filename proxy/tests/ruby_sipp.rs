@@ -1,7 +1,7 @@
 //! The real binary routed by Ruby (`cfgengine "ruby"`) against sipp: a
 //! few thousand OPTIONS answered by tests/ruby/stateless.rb, the Ruby
 //! example relaying statelessly to a sipp UAS (OPTIONS, and INVITE calls
-//! with ACK and BYE) and, with `-A WITH_TM`, statefully through tm, a reload while sipp traffic flows (a good script,
+//! with ACK and BYE) and, by default statefully through tm, a reload while sipp traffic flows (a good script,
 //! then a broken one that leaves the previous code running), script errors
 //! survived, and SIGTERM/SIGINT stopping the proxy with exit code 0
 //! although Ruby traps those signals itself. No timing assertions. Skipped
@@ -259,7 +259,7 @@ fn the_example_relays_statelessly_to_a_sipp_uas() {
     }
     let _turn = sipp_turn();
     let uas_port = free_port("127.0.0.1");
-    let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &[]);
+    let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &["-A", "STATELESS"]);
     let mf0 = options("UDP", &"127.0.0.1:9".parse().unwrap(), "mf0")
         .replace("Max-Forwards: 70", "Max-Forwards: 0");
     let sock = udp_socket(proxy.addr());
@@ -311,7 +311,7 @@ fn the_example_with_tm_relays_calls_statefully() {
     }
     let _turn = sipp_turn();
     let uas_port = free_port("127.0.0.1");
-    let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &["-A", "WITH_TM"]);
+    let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &[]);
     let uas = Sipp::new("uas", uas_port).calls(100).rate(50).spawn(None);
     Sipp::new("uac", 0)
         .calls(100)

@@ -108,7 +108,7 @@ impl Proxy {
     /// Starts a copy of the example in `examples/<name>/` (kamailio.cfg and
     /// its script `kamailio.<extension>`) on a free port with `children`
     /// workers, its next hop moved to `next_hop`, with `args` (`-A
-    /// WITH_TM`...), once the shipped example passed `-c`; waits until it
+    /// STATELESS`...), once the shipped example passed `-c`; waits until it
     /// answers a keepalive OPTIONS.
     pub fn example(
         name: &str,
