@@ -6,7 +6,7 @@ use super::spec::{err, Index, PvError, PvSpec, XavKind};
 use super::store::{sbranch, vars, SharedVars};
 use super::xavp::{XavpList, XavpValue};
 use super::PvValue;
-use crate::context::Context;
+use crate::context::{Context, RouteKind};
 use crate::sip::{Header, HeaderName, NameAddr, Uri};
 
 fn s(v: &str) -> Option<PvValue> {
@@ -116,6 +116,12 @@ pub fn get(ctx: &Context, spec: &PvSpec) -> Option<PvValue> {
             _ => s(&ctx.tm.reply_reason),
         },
         PvSpec::TBranchIdx => int(ctx.tm.branch_index),
+        PvSpec::TReplyLast => match ctx.route {
+            RouteKind::OnReply | RouteKind::Failure | RouteKind::BranchFailure => {
+                Some(ctx.tm.reply_code).filter(|c| *c != 0).and_then(int)
+            }
+            _ => None,
+        },
         PvSpec::TReq(inner) => {
             // In the request and failure routes the message is the request.
             match &ctx.tm.request {
