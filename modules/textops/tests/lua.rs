@@ -273,7 +273,7 @@ fn subst_family() {
         r#"assert(KSR.textops.subst_v("abc", "/b/X/", "$var(x)") == 1)
         assert(KSR.pv.get("$var(x)") == "aXc")
         assert(KSR.textops.subst_v("abc", "/q/X/", "$var(y)") == -1)
-        assert(KSR.textops.subst_v("abc", "/b/X/", "$fu") == -1)"#,
+        assert(KSR.textops.subst_v("abc", "/b/X/", "$ci") == -1)"#,
     );
     assert_eq!(out(&o), m);
 }
