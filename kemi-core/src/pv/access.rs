@@ -340,7 +340,8 @@ fn rewrite_addr(current: &str, part: AddrPart, value: Option<&str>) -> Result<St
     if value.is_some_and(|v| v.contains(['\r', '\n'])) {
         return err("a header value cannot span lines");
     }
-    let na = NameAddr::parse(current).map_err(|e| PvError(format!("cannot parse '{current}': {e}")))?;
+    let na =
+        NameAddr::parse(current).map_err(|e| PvError(format!("cannot parse '{current}': {e}")))?;
     let at = |sub: &str| offset_in(current, sub).ok_or_else(|| PvError("part not located".into()));
     let uri_at = at(na.uri.raw)?;
     let uri_end = uri_at + na.uri.raw.len();
@@ -495,10 +496,20 @@ fn assign(ctx: &mut Context, spec: &PvSpec, value: Option<PvValue>) -> Result<()
             if sbranch::set_field(key, value) {
                 Ok(())
             } else {
-                err(format!("unknown $sbranch key '{key}' (known: {})", sbranch::KEYS.join(", ")))
+                err(format!(
+                    "unknown $sbranch key '{key}' (known: {})",
+                    sbranch::KEYS.join(", ")
+                ))
             }
         }
-        PvSpec::Avp { name, idx } => put(&mut ctx.pv.avps, name, *idx, value.map(Into::into), false, false),
+        PvSpec::Avp { name, idx } => put(
+            &mut ctx.pv.avps,
+            name,
+            *idx,
+            value.map(Into::into),
+            false,
+            false,
+        ),
         PvSpec::Xav {
             kind,
             root,
@@ -511,7 +522,9 @@ fn assign(ctx: &mut Context, spec: &PvSpec, value: Option<PvValue>) -> Result<()
             match child {
                 None => put(list, root, *idx, value, unique, ci),
                 Some((cname, cidx)) => match list.get_mut(root, idx.pos(), ci) {
-                    Some(XavpValue::List(children)) => put(children, cname, *cidx, value, unique, ci),
+                    Some(XavpValue::List(children)) => {
+                        put(children, cname, *cidx, value, unique, ci)
+                    }
                     Some(_) => err(format!("'{root}' holds a value, not child fields")),
                     None => match value {
                         // Assigning a child of a missing root creates the root.
@@ -604,7 +617,11 @@ mod tests {
         // Bare URIs: brackets where the result needs them.
         let bare = "sip:a@b.org;tag=t";
         assert_eq!(
-            ok(rewrite_addr(bare, AddrPart::Uri, Some("sip:c@d;transport=tcp"))),
+            ok(rewrite_addr(
+                bare,
+                AddrPart::Uri,
+                Some("sip:c@d;transport=tcp")
+            )),
             "<sip:c@d;transport=tcp>;tag=t"
         );
         assert_eq!(

@@ -361,7 +361,9 @@ fn forward_uac_sends_with_only_our_via() {
     assert_ne!(uac1[0], stateless[0]);
     assert_eq!(
         stateless[0],
-        kemi_core::forward::stateless_branch(&kemi_core::sip::Message::parse(PROXIED_INVITE).unwrap())
+        kemi_core::forward::stateless_branch(
+            &kemi_core::sip::Message::parse(PROXIED_INVITE).unwrap()
+        )
     );
 }
 
@@ -407,7 +409,12 @@ fn forward_uac_to_a_uri_and_to_branches() {
     assert_eq!(
         got,
         vec![
-            (Proto::Udp, a("198.51.100.6:5090"), "UDP".into(), bob.clone()),
+            (
+                Proto::Udp,
+                a("198.51.100.6:5090"),
+                "UDP".into(),
+                bob.clone()
+            ),
             (Proto::Tcp, a("198.51.100.7:5070"), "TCP".into(), bob),
             (
                 Proto::Udp,

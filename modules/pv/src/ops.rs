@@ -128,7 +128,9 @@ fn local_socket(ctx: &Context, text: &str) -> Option<SocketRef> {
         }
     };
     local_sockets(ctx).into_iter().find(|s| {
-        s.addr.ip() == ip && port.is_none_or(|n| n == s.addr.port()) && proto.is_none_or(|p| p == s.proto)
+        s.addr.ip() == ip
+            && port.is_none_or(|n| n == s.addr.port())
+            && proto.is_none_or(|p| p == s.proto)
     })
 }
 

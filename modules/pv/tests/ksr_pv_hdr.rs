@@ -309,7 +309,10 @@ fn from_and_to_parts_are_writable() {
     );
     // Nothing else changed.
     let expected = String::from_utf8_lossy(INVITE)
-        .replace("f: \"Bob B\" <sip:bob@example.org>", "f: \"Carol C\" <sip:carol@c.example.net>")
+        .replace(
+            "f: \"Bob B\" <sip:bob@example.org>",
+            "f: \"Carol C\" <sip:carol@c.example.net>",
+        )
         .replace(
             "To: <sip:alice@example.com>",
             "To: \"Dave\" <sip:dave@d.example.net;user=phone>",
@@ -331,7 +334,10 @@ fn from_and_to_parts_are_writable() {
         "#,
     );
     let text = sent_text(&out);
-    assert!(text.contains("\r\nf: <sip:bob@example.org>;tag=ftag\r\n"), "{text}");
+    assert!(
+        text.contains("\r\nf: <sip:bob@example.org>;tag=ftag\r\n"),
+        "{text}"
+    );
     assert!(text.contains("\r\nTo: <sip:example.com>\r\n"), "{text}");
     assert!(!text.contains("X-Evil"), "{text}");
 
@@ -343,8 +349,14 @@ fn from_and_to_parts_are_writable() {
         "#,
     );
     let text = sent_text(&out);
-    assert!(text.contains("\r\nTo: <sip:alice2@example.com>;tag=ttag\r\n"), "{text}");
-    assert!(text.contains("\r\nFrom: <sip:bob@b.example.org>;tag=ftag\r\n"), "{text}");
+    assert!(
+        text.contains("\r\nTo: <sip:alice2@example.com>;tag=ttag\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\r\nFrom: <sip:bob@b.example.org>;tag=ftag\r\n"),
+        "{text}"
+    );
 }
 
 #[test]

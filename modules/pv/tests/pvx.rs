@@ -378,7 +378,8 @@ fn static_branch_with_a_local_socket_and_a_full_set() {
     .unwrap();
     let out = LuaTest::new(&[&kemi_mod_pv::MODULE])
         .config(cfg)
-        .run(r#"function ksr_request_route()
+        .run(
+            r#"function ksr_request_route()
         assert(KSR.pvx.sbranch_reset() == 1)
         assert(KSR.pv.sets("$sbranch(uri)", "sip:s@example.org") == true)
         assert(KSR.pv.sets("$sbranch(send_socket)", "udp:127.0.0.1:5060") == true)
@@ -386,7 +387,8 @@ fn static_branch_with_a_local_socket_and_a_full_set() {
         -- The set holds MAX_BRANCHES - 1 branches besides the R-URI.
         assert(KSR.pvx.sbranch_append() == -1)
         assert(KSR.pvx.sbranch_reset() == 1)
-    end"#)
+    end"#,
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.ctx.branches.len(), 11);
     let socket = out.ctx.branches[0].socket.clone().expect("a socket");

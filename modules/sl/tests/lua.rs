@@ -201,7 +201,12 @@ fn headers_queued_for_replies_are_sent_and_rport_is_added_once() {
 
 #[test]
 fn send_reply_mode_sets_the_connection_flags_of_the_reply() {
-    for (mode, no_connect, close) in [(0, false, false), (1, true, false), (2, false, true), (3, true, true)] {
+    for (mode, no_connect, close) in [
+        (0, false, false),
+        (1, true, false),
+        (2, false, true),
+        (3, true, true),
+    ] {
         let out = run(
             INVITE,
             &format!(r#"assert(KSR.sl.send_reply_mode(404, "Not Found", {mode}) == 1)"#),
@@ -290,13 +295,17 @@ fn send_reply_answers_through_the_transaction() {
         .tag()
         .unwrap()
         .to_string();
-    let sl_tag = Message::parse(run(INVITE, r#"KSR.sl.sl_send_reply(486, "Busy Here")"#).sent[0].bytes.clone())
-        .unwrap()
-        .to()
-        .unwrap()
-        .tag()
-        .unwrap()
-        .to_string();
+    let sl_tag = Message::parse(
+        run(INVITE, r#"KSR.sl.sl_send_reply(486, "Busy Here")"#).sent[0]
+            .bytes
+            .clone(),
+    )
+    .unwrap()
+    .to()
+    .unwrap()
+    .tag()
+    .unwrap()
+    .to_string();
     assert_ne!(tm_tag, sl_tag);
 
     // The retransmitted INVITE gets the same bytes, without the script
@@ -309,7 +318,9 @@ fn send_reply_answers_through_the_transaction() {
     assert_eq!(p.local_replies(), 1);
     let ctx = Context::new(p.runtime.clone());
     assert_eq!(
-        kemi_core::pv::get_by_name(&ctx, "$shv(answered)").unwrap().map(|v| v.to_string()),
+        kemi_core::pv::get_by_name(&ctx, "$shv(answered)")
+            .unwrap()
+            .map(|v| v.to_string()),
         Some("1".to_string())
     );
 

@@ -621,7 +621,11 @@ fn reply_body_goes_into_stateless_replies() {
         assert!(o.sent[n].bytes.starts_with(b"SIP/2.0 486 Busy Here\r\n"));
         assert_eq!(
             reply_body(&o, n),
-            (Some("text/html".into()), Some(17), b"<html>busy</html>".to_vec())
+            (
+                Some("text/html".into()),
+                Some(17),
+                b"<html>busy</html>".to_vec()
+            )
         );
     }
     // The request itself keeps its body.
