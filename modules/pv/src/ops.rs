@@ -1,12 +1,12 @@
 //! The work behind `KSR.pvx`: each family's operations over the stores in
 //! `kemi_core::pv`, with Kamailio's return codes.
 
-use kemi_core::pv::{self, sbranch, vars, PvValue, SharedVars, XavKind, XavpList, XavpValue};
 use std::net::{IpAddr, SocketAddr};
 
 use kemi_core::config::Host;
 use kemi_core::context::{Branch, SocketRef, MAX_BRANCHES};
 use kemi_core::net::Proto;
+use kemi_core::pv::{self, sbranch, vars, PvValue, SharedVars, XavKind, XavpList, XavpValue};
 use kemi_core::{Context, NullMode, Xval};
 
 /// A name given by the script, refused (with a log) when empty: an empty
@@ -61,6 +61,7 @@ pub fn sbranch_to_ruri(ctx: &mut Context) -> i32 {
     1
 }
 
+/// Appends the static branch to the destination set (`sbranch_append`).
 pub fn sbranch_to_branch(ctx: &mut Context) -> i32 {
     let b = sbranch::get();
     let Some(uri) = b.uri.filter(|u| !u.is_empty()) else {
