@@ -152,6 +152,10 @@ pub struct Context {
     /// Header lines (each ending in CRLF) that `KSR.hdr.append_to_reply`
     /// queued for the replies this proxy builds for the message.
     pub reply_headers: String,
+    /// The body for the replies this proxy builds for the message
+    /// (`KSR.textops.set_reply_body`); its Content-Type line is queued in
+    /// [`Context::reply_headers`].
+    pub reply_body: Option<Vec<u8>>,
     /// Destinations added besides the R-URI (`append_branch`), in order.
     pub branches: Vec<Branch>,
     /// Extended flags (0..63), `KSR.corex.setxflag`.
@@ -311,6 +315,7 @@ impl Context {
             error_reply: None,
             pv: crate::pv::PvState::default(),
             reply_headers: String::new(),
+            reply_body: None,
             branches: Vec::new(),
             xflags: 0,
             send_socket: None,
@@ -353,6 +358,7 @@ impl Context {
             error_reply: self.error_reply.clone(),
             pv: self.pv.clone(),
             reply_headers: self.reply_headers.clone(),
+            reply_body: self.reply_body.clone(),
             branches: self.branches.clone(),
             xflags: self.xflags,
             send_socket: self.send_socket.clone(),

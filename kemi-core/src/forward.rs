@@ -358,6 +358,67 @@ pub fn forward(ctx: &mut Context, uri: Option<&str>) -> Result<NextHop, ForwardE
     Ok(hop)
 }
 
+/// A Via branch for a request this proxy sends as its own (corex's
+/// `forward_uac`): unique per call and process, unrelated to the request.
+pub fn fresh_branch() -> String {
+    static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let hash = fnv1a(&[
+        &now.to_le_bytes(),
+        &n.to_le_bytes(),
+        &std::process::id().to_le_bytes(),
+    ]);
+    format!("z9hG4bKuac{hash:016x}{n:x}")
+}
+
+/// Forwards the request statelessly as a request this proxy starts
+/// (corex's `forward_uac`): every received Via is removed and this
+/// proxy's, with a [`fresh_branch`], is the only one. The next hop is
+/// `uri` when given, else `$du` or the R-URI; with `branch`, that
+/// destination-set entry's URI is the Request-URI and its `$du` the next
+/// hop. Sent (or deferred) as [`forward`] does.
+pub fn forward_uac(
+    ctx: &mut Context,
+    uri: Option<&str>,
+    branch: Option<&crate::context::Branch>,
+) -> Result<NextHop, ForwardError> {
+    if !ctx.msg.is_request() {
+        return Err(ForwardError::BadMessage("not a request".into()));
+    }
+    let mut uac = ctx.fork();
+    if let Some(b) = branch {
+        uac.new_uri = Some(b.uri.clone());
+        uac.dst_uri = b.dst_uri.clone();
+    }
+    let target = match uri {
+        Some(u) if !u.is_empty() => u.to_string(),
+        _ => next_hop_uri(&uac).to_string(),
+    };
+    let hop = resolve_uri(&target)?;
+    let local = local_socket(&uac, &hop);
+    uac.msg.remove_headers(HeaderName::Via);
+    let bytes = build_request_with_branch(&uac, &hop, local, &fresh_branch())?;
+    let out = Outgoing {
+        proto: hop.proto,
+        from: Some(local),
+        dst: hop.dst,
+        bytes,
+        target,
+        dst_uri: uac.dst_uri,
+        new_uri: uac.new_uri,
+    };
+    if ctx.defer_sends {
+        ctx.outgoing.push(out);
+    } else {
+        out.send(ctx.runtime())?;
+    }
+    Ok(hop)
+}
+
 /// Where a reply goes after `via` (the Via below ours): `received` and
 /// `rport` when present (RFC 3261 18.2.2, RFC 3581), else the sent-by.
 pub fn reply_destination(via: &Via<'_>) -> Result<NextHop, ForwardError> {

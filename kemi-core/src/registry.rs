@@ -3,7 +3,7 @@
 //! then `KSR.pv`, `KSR.hdr`, then modules in `loadmodule` order), as Kamailio
 //! builds it. Engines, `api_list` and the docs all read it from here.
 
-use crate::export::Export;
+use crate::export::{Export, ParamKind};
 use crate::ksr;
 use crate::module::{ModuleDef, Submodule};
 
@@ -14,6 +14,15 @@ pub fn core_submodules() -> [&'static Submodule; 3] {
         &ksr::pv::SUBMODULE,
         &ksr::hdr::SUBMODULE,
     ]
+}
+
+/// The `params` member of one `api_list` entry, as Kamailio prints it.
+fn api_list_params(e: &Export) -> serde_json::Value {
+    if e.params.iter().any(|p| p.kind == ParamKind::Long) {
+        serde_json::Value::Null
+    } else {
+        serde_json::Value::from(e.params_list())
+    }
 }
 
 /// The assembled `KSR` surface.
@@ -58,6 +67,8 @@ impl Registry {
 
     /// The `<engine>.api_list` RPC result, in Kamailio's JSON shape:
     /// `{"msize": N, "methods": [{"func": {"ret", "module", "name", "params"}}]}`.
+    /// `params` is null for a function with a `long` parameter
+    /// (`pv.setl`): Kamailio's table of type names has no entry for it.
     pub fn api_list(&self) -> serde_json::Value {
         let methods: Vec<serde_json::Value> = self
             .exports()
@@ -66,10 +77,48 @@ impl Registry {
                     "ret": e.ret.kemi_name(),
                     "module": e.module,
                     "name": e.name,
-                    "params": e.params_list(),
+                    "params": api_list_params(e),
                 }})
             })
             .collect();
         serde_json::json!({"msize": methods.len(), "methods": methods})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The entry of `KSR.<module>.<name>` in the api_list JSON.
+    fn entry(api: &serde_json::Value, module: &str, name: &str) -> serde_json::Value {
+        api["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["func"].clone())
+            .find(|f| f["module"] == module && f["name"] == name)
+            .unwrap_or_else(|| panic!("{module}.{name} not listed"))
+    }
+
+    #[test]
+    fn api_list_params_as_kamailio_prints_them() {
+        let api = Registry::new(&[]).api_list();
+        // `long` has no name in Kamailio's type map: the whole list is null.
+        assert_eq!(
+            entry(&api, "pv", "setl"),
+            serde_json::json!({"ret": "bool", "module": "pv", "name": "setl", "params": null})
+        );
+        assert_eq!(entry(&api, "pv", "seti")["params"], "str, int");
+        assert_eq!(entry(&api, "pv", "sets")["params"], "str, str");
+        assert_eq!(entry(&api, "", "set_drop")["params"], "none");
+        assert_eq!(entry(&api, "hdr", "append")["params"], "str");
+        // pv.setl is the only core function with a long parameter.
+        let nulls = api["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["func"]["params"].is_null())
+            .count();
+        assert_eq!(nulls, 1);
     }
 }

@@ -1075,8 +1075,11 @@ KSR.pvx = {}
 ---@return integer
 KSR.pvx.sbranch_set_ruri = function() end
 
----Would add the static branch as a new branch of the request. The
----proxy has no branch set yet, so this logs why and returns -1.
+---Adds the static branch (`$sbranch(uri)`, `dst_uri`, `path`, `q`,
+---`flags`, `send_socket`) to the request's destination set, the one
+---`KSR.corex.append_branch` fills and tm forks to. The static branch
+---is kept. 1, or -1 when it has no URI, a field is unusable (q outside
+---0..1000, a socket this proxy does not have) or the set is full.
 ---
 ---`int KSR.pvx.sbranch_append()`
 ---@return integer
@@ -2667,30 +2670,34 @@ KSR.corex.file_write = function(fname, fdata) end
 ---@return integer
 KSR.corex.is_socket_name = function(sockname) end
 
----Would send the request statelessly through a new transaction with
----only this proxy's Via. That needs tm, which is not available: -1
----with an error log.
+---Forwards the request statelessly as if this proxy started it:
+---the received Vias are removed and this proxy's, with a new branch,
+---is the only one, so replies end here. Goes to `$du`, else the
+---R-URI. 1 when sent, -1 otherwise.
 ---
 ---`int KSR.corex.forward_uac()`
 ---@return integer
 KSR.corex.forward_uac = function() end
 
----`forward_uac` for branch `bindex`: needs tm, so -1 with a log.
+---`forward_uac` for entry `bindex` (from 0) of the destination set
+---(`append_branch`...): its URI is the Request-URI, its `$du` the
+---next hop. -1 when there is no such branch.
 ---
 ---`int KSR.corex.forward_uac_branch(int bindex)`
 ---@param bindex integer
 ---@return integer
 KSR.corex.forward_uac_branch = function(bindex) end
 
----`forward_uac` to URI `vuri`: needs tm, so -1 with a log.
+---`forward_uac` to the SIP URI `vuri` instead of `$du`/the R-URI
+---(an empty `vuri` means those).
 ---
 ---`int KSR.corex.forward_uac_uri(str vuri)`
 ---@param vuri string
 ---@return integer
 KSR.corex.forward_uac_uri = function(vuri) end
 
----`forward_uac` to URI `vuri` for branch `bindex`: needs tm, so -1
----with a log.
+---`forward_uac_branch` sent to the SIP URI `vuri` instead of the
+---branch's own next hop.
 ---
 ---`int KSR.corex.forward_uac_uri_branch(str vuri, int bindex)`
 ---@param vuri string
@@ -2959,9 +2966,11 @@ KSR.textops.set_body = function(nb, nc) end
 ---@return integer
 KSR.textops.set_body_hex = function(htxt, ct) end
 
----Sets the body of the next locally generated reply. Replies built in
----this proxy take no body from the script yet, so this logs and
----returns -1 (as Kamailio does where its reply-body hook is missing).
+---Sets the body (and its Content-Type `nc`) of the replies this
+---proxy builds for the request: `KSR.sl.*` and tm's local replies.
+---1 on success; -1 for an empty body or type, a type spanning lines,
+---or when a reply body was already set for this request (Kamailio
+---keeps one reply body per request too).
 ---
 ---`int KSR.textops.set_reply_body(str nb, str nc)`
 ---@param nb string
@@ -2969,7 +2978,8 @@ KSR.textops.set_body_hex = function(htxt, ct) end
 ---@return integer
 KSR.textops.set_reply_body = function(nb, nc) end
 
----Hex variant of `set_reply_body`: checks the hex, then fails the same way.
+---Like `set_reply_body`, the body given as hex digits. -1 if they
+---are malformed.
 ---
 ---`int KSR.textops.set_reply_body_hex(str htxt, str ct)`
 ---@param htxt string
@@ -3517,8 +3527,9 @@ KSR.sl.sl_send_reply = function(code, reason) end
 ---@return integer
 KSR.sl.send_reply = function(code, reason) end
 
----`send_reply` with Kamailio's mode flags; no mode changes anything
----without a transaction layer, so it replies like `send_reply`.
+---`send_reply` with connection flags for the reply: `mode` 1 sends
+---it only over an existing connection (as `KSR.set_reply_no_connect`),
+---2 closes the connection after it (as `KSR.set_reply_close`); 3 both.
 ---
 ---`int KSR.sl.send_reply_mode(int code, str reason, int mode)`
 ---@param code integer

@@ -6,7 +6,7 @@ use super::spec::{err, Index, PvError, PvSpec, XavKind};
 use super::store::{sbranch, vars, SharedVars};
 use super::xavp::{XavpList, XavpValue};
 use super::PvValue;
-use crate::context::Context;
+use crate::context::{Context, RouteKind};
 use crate::sip::{Header, HeaderName, NameAddr, Uri};
 
 fn s(v: &str) -> Option<PvValue> {
@@ -116,6 +116,12 @@ pub fn get(ctx: &Context, spec: &PvSpec) -> Option<PvValue> {
             _ => s(&ctx.tm.reply_reason),
         },
         PvSpec::TBranchIdx => int(ctx.tm.branch_index),
+        PvSpec::TReplyLast => match ctx.route {
+            RouteKind::OnReply | RouteKind::Failure | RouteKind::BranchFailure => {
+                Some(ctx.tm.reply_code).filter(|c| *c != 0).and_then(int)
+            }
+            _ => None,
+        },
         PvSpec::TReq(inner) => {
             // In the request and failure routes the message is the request.
             match &ctx.tm.request {
@@ -295,6 +301,111 @@ fn set_ruri_part(ctx: &mut Context, part: UriPart, value: Option<PvValue>) -> Re
     Ok(())
 }
 
+/// Replaces one part of the From or To header (`$fu`, `$tU`, `$fn`...)
+/// in the message as it will be sent; the tag and other parameters stay.
+/// Later assignments build on earlier ones (`$fU` then `$fd` changes
+/// both), while reads keep seeing the received header, as in Kamailio.
+/// Null removes the user part or the display name; the URI and the domain
+/// cannot be null.
+fn set_addr_part(
+    ctx: &mut Context,
+    header: HeaderName,
+    part: AddrPart,
+    value: Option<PvValue>,
+) -> Result<(), PvError> {
+    let hname = header.as_str();
+    let (index, current) = {
+        let Some(h) = ctx.msg.headers_of(header).next() else {
+            return err(format!("the message has no {hname} header"));
+        };
+        // An earlier assignment recorded the value to build on.
+        let edited = ctx.msg.edits().iter().rev().find_map(|e| match e {
+            crate::sip::Edit::ReplaceValue { index, value } if *index == h.index => {
+                Some(value.clone())
+            }
+            _ => None,
+        });
+        (h.index, edited.unwrap_or_else(|| h.unfolded().into_owned()))
+    };
+    let text = value.map(|v| v.to_string()).filter(|v| !v.is_empty());
+    let new = rewrite_addr(&current, part, text.as_deref())
+        .map_err(|e| PvError(format!("{hname}: {}", e.0)))?;
+    ctx.msg
+        .replace_header_value(index, &new)
+        .map_err(|e| PvError(format!("{hname}: {e}")))
+}
+
+/// `current` (a From/To value) with one part replaced; `None` removes it.
+fn rewrite_addr(current: &str, part: AddrPart, value: Option<&str>) -> Result<String, PvError> {
+    if value.is_some_and(|v| v.contains(['\r', '\n'])) {
+        return err("a header value cannot span lines");
+    }
+    let na =
+        NameAddr::parse(current).map_err(|e| PvError(format!("cannot parse '{current}': {e}")))?;
+    let at = |sub: &str| offset_in(current, sub).ok_or_else(|| PvError("part not located".into()));
+    let uri_at = at(na.uri.raw)?;
+    let uri_end = uri_at + na.uri.raw.len();
+    let (start, end, text) = match part {
+        AddrPart::Uri => {
+            let Some(v) = value else {
+                return err("the URI cannot be null");
+            };
+            if na.angle {
+                (uri_at, uri_end, v.to_string())
+            } else {
+                // A bare URI gets brackets: the new one may have parameters.
+                (uri_at, uri_end, format!("<{v}>"))
+            }
+        }
+        AddrPart::User => {
+            if na.uri.host.is_empty() {
+                return err(format!("'{}' has no host part to edit", na.uri.raw));
+            }
+            let host_at = at(na.uri.host)?;
+            // The userinfo (user, password, '@') ends right before the host.
+            let user_at = match na.uri.user {
+                Some(u) => at(u)?,
+                None => host_at,
+            };
+            let text = value.map(|v| format!("{v}@")).unwrap_or_default();
+            (user_at, host_at, text)
+        }
+        AddrPart::Domain => {
+            let Some(v) = value else {
+                return err("the domain cannot be null");
+            };
+            if na.uri.host.is_empty() {
+                return err(format!("'{}' has no host part to edit", na.uri.raw));
+            }
+            let host_at = at(na.uri.host)?;
+            (host_at, host_at + na.uri.host.len(), v.to_string())
+        }
+        AddrPart::Name => {
+            let raw_at = at(na.raw)?;
+            let quoted = value.map(|v| {
+                let escaped = v.replace('\\', "\\\\").replace('"', "\\\"");
+                format!("\"{escaped}\" ")
+            });
+            if na.angle {
+                // Everything before '<' is the display name.
+                let lt = uri_at.saturating_sub(1);
+                (raw_at, lt, quoted.unwrap_or_default())
+            } else {
+                match quoted {
+                    Some(q) => (uri_at, uri_end, format!("{q}<{}>", na.uri.raw)),
+                    None => (uri_at, uri_at, String::new()),
+                }
+            }
+        }
+        AddrPart::Tag => return err("the tag cannot be changed"),
+    };
+    let mut out = String::with_capacity(current.len() + text.len());
+    out.push_str(&current[..start]);
+    out.push_str(&text);
+    out.push_str(&current[end..]);
+    Ok(out)
+}
+
 /// Assigns a scalar into a list the way the family wants: `$xavu` and
 /// explicit indexes overwrite, others add on top.
 fn put(
@@ -365,16 +476,14 @@ fn assign(ctx: &mut Context, spec: &PvSpec, value: Option<PvValue>) -> Result<()
             ctx.pv.ruid = value.map(|v| v.to_string());
             Ok(())
         }
-        PvSpec::Fu
-        | PvSpec::FUser
-        | PvSpec::FDomain
-        | PvSpec::FName
-        | PvSpec::Tu
-        | PvSpec::TUser
-        | PvSpec::TDomain
-        | PvSpec::TName => err(
-            "changing From/To through PVs is not supported; edit the header with KSR.hdr or textops",
-        ),
+        PvSpec::Fu => set_addr_part(ctx, HeaderName::From, AddrPart::Uri, value),
+        PvSpec::FUser => set_addr_part(ctx, HeaderName::From, AddrPart::User, value),
+        PvSpec::FDomain => set_addr_part(ctx, HeaderName::From, AddrPart::Domain, value),
+        PvSpec::FName => set_addr_part(ctx, HeaderName::From, AddrPart::Name, value),
+        PvSpec::Tu => set_addr_part(ctx, HeaderName::To, AddrPart::Uri, value),
+        PvSpec::TUser => set_addr_part(ctx, HeaderName::To, AddrPart::User, value),
+        PvSpec::TDomain => set_addr_part(ctx, HeaderName::To, AddrPart::Domain, value),
+        PvSpec::TName => set_addr_part(ctx, HeaderName::To, AddrPart::Name, value),
         PvSpec::Var(name) => {
             vars::set(name, value);
             Ok(())
@@ -387,10 +496,20 @@ fn assign(ctx: &mut Context, spec: &PvSpec, value: Option<PvValue>) -> Result<()
             if sbranch::set_field(key, value) {
                 Ok(())
             } else {
-                err(format!("unknown $sbranch key '{key}' (known: {})", sbranch::KEYS.join(", ")))
+                err(format!(
+                    "unknown $sbranch key '{key}' (known: {})",
+                    sbranch::KEYS.join(", ")
+                ))
             }
         }
-        PvSpec::Avp { name, idx } => put(&mut ctx.pv.avps, name, *idx, value.map(Into::into), false, false),
+        PvSpec::Avp { name, idx } => put(
+            &mut ctx.pv.avps,
+            name,
+            *idx,
+            value.map(Into::into),
+            false,
+            false,
+        ),
         PvSpec::Xav {
             kind,
             root,
@@ -403,7 +522,9 @@ fn assign(ctx: &mut Context, spec: &PvSpec, value: Option<PvValue>) -> Result<()
             match child {
                 None => put(list, root, *idx, value, unique, ci),
                 Some((cname, cidx)) => match list.get_mut(root, idx.pos(), ci) {
-                    Some(XavpValue::List(children)) => put(children, cname, *cidx, value, unique, ci),
+                    Some(XavpValue::List(children)) => {
+                        put(children, cname, *cidx, value, unique, ci)
+                    }
                     Some(_) => err(format!("'{root}' holds a value, not child fields")),
                     None => match value {
                         // Assigning a child of a missing root creates the root.
@@ -463,5 +584,58 @@ mod tests {
         assert!(rewrite_uri("sip:a@b", UriPart::Host, None).is_err());
         assert!(rewrite_uri("tel:+123", UriPart::User, Some("x")).is_err());
         assert!(rewrite_uri("", UriPart::User, Some("x")).is_err());
+    }
+
+    #[test]
+    fn from_to_rewrites() {
+        let ok = |r: Result<String, PvError>| r.unwrap_or_else(|e| panic!("{e}"));
+        let v = "\"Alice\" <sip:alice:pw@example.org:5070;user=phone>;tag=a1;x";
+        assert_eq!(
+            ok(rewrite_addr(v, AddrPart::Uri, Some("sip:bob@b.net"))),
+            "\"Alice\" <sip:bob@b.net>;tag=a1;x"
+        );
+        assert_eq!(
+            ok(rewrite_addr(v, AddrPart::User, Some("carol"))),
+            "\"Alice\" <sip:carol@example.org:5070;user=phone>;tag=a1;x"
+        );
+        assert_eq!(
+            ok(rewrite_addr(v, AddrPart::User, None)),
+            "\"Alice\" <sip:example.org:5070;user=phone>;tag=a1;x"
+        );
+        assert_eq!(
+            ok(rewrite_addr(v, AddrPart::Domain, Some("c.org"))),
+            "\"Alice\" <sip:alice:pw@c.org:5070;user=phone>;tag=a1;x"
+        );
+        assert_eq!(
+            ok(rewrite_addr(v, AddrPart::Name, Some("A \"B\""))),
+            "\"A \\\"B\\\"\" <sip:alice:pw@example.org:5070;user=phone>;tag=a1;x"
+        );
+        assert_eq!(
+            ok(rewrite_addr(v, AddrPart::Name, None)),
+            "<sip:alice:pw@example.org:5070;user=phone>;tag=a1;x"
+        );
+        // Bare URIs: brackets where the result needs them.
+        let bare = "sip:a@b.org;tag=t";
+        assert_eq!(
+            ok(rewrite_addr(
+                bare,
+                AddrPart::Uri,
+                Some("sip:c@d;transport=tcp")
+            )),
+            "<sip:c@d;transport=tcp>;tag=t"
+        );
+        assert_eq!(
+            ok(rewrite_addr(bare, AddrPart::Name, Some("Bob"))),
+            "\"Bob\" <sip:a@b.org>;tag=t"
+        );
+        assert_eq!(ok(rewrite_addr(bare, AddrPart::Name, None)), bare);
+        assert_eq!(
+            ok(rewrite_addr("Bob <sip:b.org>", AddrPart::User, Some("u"))),
+            "Bob <sip:u@b.org>"
+        );
+        assert!(rewrite_addr(v, AddrPart::Uri, None).is_err());
+        assert!(rewrite_addr(v, AddrPart::Domain, None).is_err());
+        assert!(rewrite_addr(v, AddrPart::User, Some("a\r\nX: 1")).is_err());
+        assert!(rewrite_addr("<broken", AddrPart::User, Some("u")).is_err());
     }
 }

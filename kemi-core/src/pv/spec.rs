@@ -65,6 +65,9 @@ pub enum PvSpec {
     TReplyReason,
     /// `$T_branch_idx`: the branch tm's route runs for.
     TBranchIdx,
+    /// `$T_reply_last`: the last reply code the branch received, in the
+    /// onreply and failure routes.
+    TReplyLast,
     /// `$T_req(pv)`: `pv` evaluated on the transaction's request.
     TReq(Box<PvSpec>),
     /// `$T_rpl(pv)`: `pv` evaluated on the transaction's reply.
@@ -311,6 +314,7 @@ fn build(
         "T_reply_code" => Some(PvSpec::TReplyCode),
         "T_reply_reason" => Some(PvSpec::TReplyReason),
         "T_branch_idx" => Some(PvSpec::TBranchIdx),
+        "T_reply_last" => Some(PvSpec::TReplyLast),
         _ => None,
     };
     if let Some(spec) = fixed {
@@ -333,6 +337,16 @@ fn build(
             idx: idx.unwrap_or_default(),
         }),
         "hdrc" => no_index(PvSpec::HdrCount(non_empty(args, class)?)),
+        // `$T(name)`: the same facts as the `$T_name` variables.
+        "T" => match non_empty(args, class)?.as_str() {
+            "reply_code" => no_index(PvSpec::TReplyCode),
+            "reply_reason" => no_index(PvSpec::TReplyReason),
+            "reply_last" => no_index(PvSpec::TReplyLast),
+            "branch_index" => no_index(PvSpec::TBranchIdx),
+            other => err(format!(
+                "$T({other}) is not supported (known: reply_code, reply_reason, reply_last, branch_index)"
+            )),
+        },
         "T_req" | "T_rpl" => {
             let inner = non_empty(args, class)?;
             let inner = parse(inner.trim())?;
@@ -402,6 +416,18 @@ mod tests {
         assert_eq!(parse("$proto"), Ok(PvSpec::Proto));
         assert_eq!(parse("$Ri"), Ok(PvSpec::RcvIp));
         assert_eq!(parse("$(ru)"), Ok(PvSpec::Ru));
+        assert_eq!(parse("$T_reply_last"), Ok(PvSpec::TReplyLast));
+    }
+
+    #[test]
+    fn t_names() {
+        assert_eq!(parse("$T(reply_code)"), Ok(PvSpec::TReplyCode));
+        assert_eq!(parse("$T(reply_reason)"), Ok(PvSpec::TReplyReason));
+        assert_eq!(parse("$T(reply_last)"), Ok(PvSpec::TReplyLast));
+        assert_eq!(parse("$T(branch_index)"), Ok(PvSpec::TBranchIdx));
+        let e = parse("$T(id_label)").unwrap_err();
+        assert!(e.0.contains("not supported"), "{e:?}");
+        assert!(parse("$T()").is_err());
     }
 
     #[test]

@@ -379,39 +379,55 @@ pub mod kemi {
         }
     }
 
-    /// Would send the request statelessly through a new transaction with
-    /// only this proxy's Via. That needs tm, which is not available: -1
-    /// with an error log.
+    /// Forwards the request statelessly as if this proxy started it:
+    /// the received Vias are removed and this proxy's, with a new branch,
+    /// is the only one, so replies end here. Goes to `$du`, else the
+    /// R-URI. 1 when sent, -1 otherwise.
     #[kemi_export]
     pub fn forward_uac(ctx: &mut Context) -> i32 {
-        let _ = ctx;
-        error!("forward_uac: the tm module is not available");
-        -1
+        uac_send(ctx, "forward_uac", None, None)
     }
 
-    /// `forward_uac` for branch `bindex`: needs tm, so -1 with a log.
+    /// `forward_uac` for entry `bindex` (from 0) of the destination set
+    /// (`append_branch`...): its URI is the Request-URI, its `$du` the
+    /// next hop. -1 when there is no such branch.
     #[kemi_export]
     pub fn forward_uac_branch(ctx: &mut Context, bindex: i32) -> i32 {
-        let _ = (ctx, bindex);
-        error!("forward_uac_branch: the tm module is not available");
-        -1
+        uac_send(ctx, "forward_uac_branch", None, Some(bindex))
     }
 
-    /// `forward_uac` to URI `vuri`: needs tm, so -1 with a log.
+    /// `forward_uac` to the SIP URI `vuri` instead of `$du`/the R-URI
+    /// (an empty `vuri` means those).
     #[kemi_export]
     pub fn forward_uac_uri(ctx: &mut Context, vuri: &str) -> i32 {
-        let _ = (ctx, vuri);
-        error!("forward_uac_uri: the tm module is not available");
-        -1
+        uac_send(ctx, "forward_uac_uri", Some(vuri), None)
     }
 
-    /// `forward_uac` to URI `vuri` for branch `bindex`: needs tm, so -1
-    /// with a log.
+    /// `forward_uac_branch` sent to the SIP URI `vuri` instead of the
+    /// branch's own next hop.
     #[kemi_export]
     pub fn forward_uac_uri_branch(ctx: &mut Context, vuri: &str, bindex: i32) -> i32 {
-        let _ = (ctx, vuri, bindex);
-        error!("forward_uac_uri_branch: the tm module is not available");
-        -1
+        uac_send(ctx, "forward_uac_uri_branch", Some(vuri), Some(bindex))
+    }
+
+    fn uac_send(ctx: &mut Context, what: &str, vuri: Option<&str>, bindex: Option<i32>) -> i32 {
+        let branch = match bindex {
+            None => None,
+            Some(i) => match usize::try_from(i).ok().and_then(|i| ctx.branches.get(i)) {
+                Some(b) => Some(b.clone()),
+                None => {
+                    error!("{what}: no branch {i} in the destination set");
+                    return -1;
+                }
+            },
+        };
+        match kemi_core::forward::forward_uac(ctx, vuri, branch.as_ref()) {
+            Ok(_) => 1,
+            Err(e) => {
+                error!("{what}: {e}");
+                -1
+            }
+        }
     }
 }
 

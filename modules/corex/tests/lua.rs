@@ -292,16 +292,159 @@ fn files() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An INVITE that went through another proxy (two Vias) to this one.
+const PROXIED_INVITE: &[u8] = b"INVITE sip:bob@198.51.100.5:5080 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.20;branch=z9hG4bK-up-1\r\n\
+Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-caller-1\r\n\
+Max-Forwards: 69\r\n\
+From: <sip:alice@example.org>;tag=fa1\r\n\
+To: <sip:bob@example.com>\r\n\
+Call-ID: uac-call-1\r\n\
+CSeq: 1 INVITE\r\n\
+Content-Length: 0\r\n\r\n";
+
+/// The messages sent, parsed, with where they went.
+fn sent_requests(out: &Outcome) -> Vec<(kemi_core::sip::Message, Proto, SocketAddr)> {
+    out.sent
+        .iter()
+        .map(|s| {
+            (
+                kemi_core::sip::Message::parse(s.bytes.clone()).unwrap(),
+                s.proto,
+                s.dst,
+            )
+        })
+        .collect()
+}
+
+/// The Via branches of a message (one per Via).
+fn via_branches(m: &kemi_core::sip::Message) -> Vec<String> {
+    m.vias()
+        .unwrap()
+        .iter()
+        .map(|v| v.branch().unwrap_or_default().to_string())
+        .collect()
+}
+
 #[test]
-fn forward_uac_needs_tm() {
+fn forward_uac_sends_with_only_our_via() {
     let out = run(
-        INVITE,
+        PROXIED_INVITE,
+        r#"
+        assert(KSR.corex.forward_uac() == 1)
+        assert(KSR.corex.forward_uac() == 1)
+        assert(KSR.forward() == 1)
+        "#,
+    );
+    let sent = sent_requests(&out);
+    assert_eq!(sent.len(), 3);
+    let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+    for (m, proto, dst) in &sent[..2] {
+        assert_eq!((*proto, *dst), (Proto::Udp, a("198.51.100.5:5080")));
+        let vias = m.vias().unwrap();
+        assert_eq!(vias.len(), 1, "{}", String::from_utf8_lossy(m.as_bytes()));
+        assert_eq!((vias[0].host, vias[0].port), ("127.0.0.1", Some(5060)));
+        assert_eq!(m.request_uri(), Some("sip:bob@198.51.100.5:5080"));
+        // The rest of the request goes as it came.
+        assert_eq!(m.call_id().unwrap(), "uac-call-1");
+        assert_eq!(m.from().unwrap().tag(), Some("fa1"));
+        assert_eq!(m.max_forwards().unwrap(), Some(69));
+    }
+    // A new branch each time, unlike a stateless forward's, which comes
+    // from the request (and keeps the received Vias below it).
+    let uac1 = via_branches(&sent[0].0);
+    let uac2 = via_branches(&sent[1].0);
+    let stateless = via_branches(&sent[2].0);
+    assert!(uac1[0].starts_with("z9hG4bK"));
+    assert_ne!(uac1, uac2);
+    assert_eq!(stateless.len(), 3);
+    assert_ne!(uac1[0], stateless[0]);
+    assert_eq!(
+        stateless[0],
+        kemi_core::forward::stateless_branch(
+            &kemi_core::sip::Message::parse(PROXIED_INVITE).unwrap()
+        )
+    );
+}
+
+#[test]
+fn forward_uac_to_a_uri_and_to_branches() {
+    let out = run(
+        PROXIED_INVITE,
         r#"
         local c = KSR.corex
-        assert(c.forward_uac() == -1)
-        assert(c.forward_uac_branch(0) == -1)
-        assert(c.forward_uac_uri("sip:198.51.100.5") == -1)
-        assert(c.forward_uac_uri_branch("sip:198.51.100.5", 1) == -1)
+        KSR.pv.sets("$du", "sip:198.51.100.6:5090")
+        assert(c.forward_uac() == 1)
+        assert(c.forward_uac_uri("sip:198.51.100.7:5070;transport=tcp") == 1)
+        KSR.pv.unset("$du")
+        assert(c.append_branch_uri("sip:carol@198.51.100.8:5072") == 1)
+        KSR.pv.sets("$du", "sip:198.51.100.9")
+        assert(c.append_branch_uri("sip:dave@example.net") == 1)
+        assert(c.forward_uac_branch(0) == 1)
+        assert(c.forward_uac_branch(1) == 1)
+        assert(c.forward_uac_uri_branch("sip:198.51.100.10:5074", 0) == 1)
+        -- No such branch, no usable URI.
+        assert(c.forward_uac_branch(2) == -1)
+        assert(c.forward_uac_branch(-1) == -1)
+        assert(c.forward_uac_uri_branch("sip:198.51.100.10", 7) == -1)
+        assert(c.forward_uac_uri("tel:+123") == -1)
+        assert(c.forward_uac_uri("sip:198.51.100.7;transport=bogus") == -1)
+        "#,
+    );
+    let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+    let got: Vec<(Proto, SocketAddr, String, String)> = sent_requests(&out)
+        .into_iter()
+        .map(|(m, proto, dst)| {
+            let via = m.vias().unwrap();
+            assert_eq!(via.len(), 1);
+            (
+                proto,
+                dst,
+                via[0].transport.to_string(),
+                m.request_uri().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let bob = "sip:bob@198.51.100.5:5080".to_string();
+    assert_eq!(
+        got,
+        vec![
+            (
+                Proto::Udp,
+                a("198.51.100.6:5090"),
+                "UDP".into(),
+                bob.clone()
+            ),
+            (Proto::Tcp, a("198.51.100.7:5070"), "TCP".into(), bob),
+            (
+                Proto::Udp,
+                a("198.51.100.8:5072"),
+                "UDP".into(),
+                "sip:carol@198.51.100.8:5072".into()
+            ),
+            (
+                Proto::Udp,
+                a("198.51.100.9:5060"),
+                "UDP".into(),
+                "sip:dave@example.net".into()
+            ),
+            (
+                Proto::Udp,
+                a("198.51.100.10:5074"),
+                "UDP".into(),
+                "sip:carol@198.51.100.8:5072".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn forward_uac_refuses_replies() {
+    let out = run(
+        REPLY,
+        r#"
+        assert(KSR.corex.forward_uac_uri("sip:198.51.100.5") == -1)
+        assert(KSR.corex.forward_uac() == -1)
         "#,
     );
     assert!(out.sent.is_empty());

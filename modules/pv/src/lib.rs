@@ -31,12 +31,14 @@ pub mod kemi {
         sbranch_to_ruri(ctx)
     }
 
-    /// Would add the static branch as a new branch of the request. The
-    /// proxy has no branch set yet, so this logs why and returns -1.
+    /// Adds the static branch (`$sbranch(uri)`, `dst_uri`, `path`, `q`,
+    /// `flags`, `send_socket`) to the request's destination set, the one
+    /// `KSR.corex.append_branch` fills and tm forks to. The static branch
+    /// is kept. 1, or -1 when it has no URI, a field is unusable (q outside
+    /// 0..1000, a socket this proxy does not have) or the set is full.
     #[kemi_export]
-    pub fn sbranch_append(_ctx: &mut Context) -> i32 {
-        tracing::error!(target: "script", "sbranch_append: additional branches are not supported yet");
-        -1
+    pub fn sbranch_append(ctx: &mut Context) -> i32 {
+        sbranch_to_branch(ctx)
     }
 
     /// Empties the static branch. Always 1.

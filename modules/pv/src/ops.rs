@@ -1,6 +1,11 @@
 //! The work behind `KSR.pvx`: each family's operations over the stores in
 //! `kemi_core::pv`, with Kamailio's return codes.
 
+use std::net::{IpAddr, SocketAddr};
+
+use kemi_core::config::Host;
+use kemi_core::context::{Branch, SocketRef, MAX_BRANCHES};
+use kemi_core::net::Proto;
 use kemi_core::pv::{self, sbranch, vars, PvValue, SharedVars, XavKind, XavpList, XavpValue};
 use kemi_core::{Context, NullMode, Xval};
 
@@ -54,6 +59,117 @@ pub fn sbranch_to_ruri(ctx: &mut Context) -> i32 {
         ctx.pv.ruid = Some(ruid);
     }
     1
+}
+
+/// Appends the static branch to the destination set (`sbranch_append`).
+pub fn sbranch_to_branch(ctx: &mut Context) -> i32 {
+    let b = sbranch::get();
+    let Some(uri) = b.uri.filter(|u| !u.is_empty()) else {
+        tracing::error!(target: "script", "sbranch_append: the static branch has no uri");
+        return -1;
+    };
+    if !ctx.msg.is_request() {
+        tracing::error!(target: "script", "sbranch_append: not a request");
+        return -1;
+    }
+    if ctx.branches.len() + 1 >= MAX_BRANCHES {
+        tracing::error!(target: "script", "sbranch_append: too many branches");
+        return -1;
+    }
+    // Kamailio's q is in thousandths, negative meaning "not given".
+    let q = match b.q {
+        None => None,
+        Some(q) if q < 0 => None,
+        Some(q) => match u16::try_from(q).ok().filter(|q| *q <= 1000) {
+            Some(q) => Some(q),
+            None => {
+                tracing::error!(target: "script", "sbranch_append: q {q} is not in 0..1000");
+                return -1;
+            }
+        },
+    };
+    let socket = match b.send_socket.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match local_socket(ctx, &s) {
+            Some(sock) => Some(sock),
+            None => {
+                tracing::error!(target: "script", "sbranch_append: {s:?} is not a socket of this proxy");
+                return -1;
+            }
+        },
+    };
+    let non_empty = |v: Option<String>| v.filter(|v| !v.is_empty());
+    ctx.branches.push(Branch {
+        uri,
+        dst_uri: non_empty(b.dst_uri),
+        path: non_empty(b.path),
+        q,
+        // Branch flags are 32 bits; higher bits have no flag to set.
+        flags: u32::try_from(b.flags & 0xffff_ffff).unwrap_or(0),
+        socket,
+    });
+    1
+}
+
+/// The local socket `[proto:]ip[:port]` names, among those the proxy has.
+fn local_socket(ctx: &Context, text: &str) -> Option<SocketRef> {
+    let text = text.trim();
+    let (proto, rest) = match text.split_once(':') {
+        Some((p, rest)) if Proto::parse(p).is_some() => (Proto::parse(p), rest),
+        _ => (None, text),
+    };
+    let (ip, port) = match rest.parse::<SocketAddr>() {
+        Ok(sa) => (sa.ip(), Some(sa.port())),
+        Err(_) => {
+            let bare = rest
+                .strip_prefix('[')
+                .and_then(|r| r.strip_suffix(']'))
+                .unwrap_or(rest);
+            (bare.parse::<IpAddr>().ok()?, None)
+        }
+    };
+    local_sockets(ctx).into_iter().find(|s| {
+        s.addr.ip() == ip
+            && port.is_none_or(|n| n == s.addr.port())
+            && proto.is_none_or(|p| p == s.proto)
+    })
+}
+
+/// The proxy's sockets: `listen` entries with an address (the global
+/// `port` when they give none), then the bound ones.
+fn local_sockets(ctx: &Context) -> Vec<SocketRef> {
+    let cfg = ctx.runtime().config();
+    let mut out = Vec::new();
+    for l in &cfg.listen {
+        let ip = match &l.addr {
+            Host::Ipv4(a) => IpAddr::V4(*a),
+            Host::Ipv6(a) => IpAddr::V6(*a),
+            _ => continue,
+        };
+        let addr = SocketAddr::new(ip, l.port.unwrap_or(cfg.port));
+        // `listen=ip` without a protocol: UDP and TCP.
+        let protos = match Proto::parse(l.proto.name()) {
+            Some(p) => vec![p],
+            None => vec![Proto::Udp, Proto::Tcp],
+        };
+        for proto in protos {
+            out.push(SocketRef {
+                proto,
+                addr,
+                name: l.name.clone(),
+            });
+        }
+    }
+    for (proto, addr) in ctx.runtime().sockets() {
+        if !out.iter().any(|s| s.proto == proto && s.addr == addr) {
+            out.push(SocketRef {
+                proto,
+                addr,
+                name: None,
+            });
+        }
+    }
+    out
 }
 
 // ----- $var, $shv -----

@@ -255,7 +255,6 @@ fn ruri_and_du_writes() {
         assert(KSR.pv.get("$ruid") == "r1")
         -- read-only and refused ones
         assert(KSR.pv.sets("$ci", "x") == false)
-        assert(KSR.pv.sets("$fu", "sip:x@y") == false)
         assert(KSR.pv.sets("$null", "x") == false)
         assert(KSR.pv.unset("$ru") == false)
         "#,
@@ -278,6 +277,86 @@ fn ruri_and_du_writes() {
     );
     assert_eq!(out.ctx.new_uri.as_deref(), Some("sip:z@z.org"));
     assert_eq!(out.ctx.dst_uri, None);
+}
+
+/// The serialised message after the route.
+fn sent_text(out: &Outcome) -> String {
+    String::from_utf8(out.ctx.msg.serialize()).unwrap()
+}
+
+#[test]
+fn from_and_to_parts_are_writable() {
+    let out = run(
+        INVITE,
+        r#"
+        assert(KSR.pv.sets("$fU", "carol") == true)
+        assert(KSR.pv.sets("$fd", "c.example.net") == true)
+        assert(KSR.pv.sets("$fn", "Carol C") == true)
+        -- Reads keep seeing the received header, as in Kamailio.
+        assert(KSR.pv.get("$fu") == "sip:bob@example.org")
+        assert(KSR.pv.sets("$tu", "sip:dave@d.example.net;user=phone") == true)
+        assert(KSR.pv.sets("$tn", "Dave") == true)
+        "#,
+    );
+    let text = sent_text(&out);
+    assert!(
+        text.contains("\r\nf: \"Carol C\" <sip:carol@c.example.net>;tag=ftag\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\r\nTo: \"Dave\" <sip:dave@d.example.net;user=phone>\r\n"),
+        "{text}"
+    );
+    // Nothing else changed.
+    let expected = String::from_utf8_lossy(INVITE)
+        .replace(
+            "f: \"Bob B\" <sip:bob@example.org>",
+            "f: \"Carol C\" <sip:carol@c.example.net>",
+        )
+        .replace(
+            "To: <sip:alice@example.com>",
+            "To: \"Dave\" <sip:dave@d.example.net;user=phone>",
+        );
+    assert_eq!(text, expected);
+
+    // Null removes the display name and the user; $fu and $fd cannot be
+    // null. A reply's To keeps its tag.
+    let out = run(
+        INVITE,
+        r#"
+        assert(KSR.pv.unset("$fn") == true)
+        assert(KSR.pv.unset("$tU") == true)
+        assert(KSR.pv.unset("$fu") == false)
+        assert(KSR.pv.unset("$td") == false)
+        assert(KSR.pv.sets("$fu", "") == false)
+        assert(KSR.pv.sets("$fU", "x\r\nX-Evil: 1") == false)
+        assert(KSR.pv.sets("$ft", "newtag") == false)
+        "#,
+    );
+    let text = sent_text(&out);
+    assert!(
+        text.contains("\r\nf: <sip:bob@example.org>;tag=ftag\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("\r\nTo: <sip:example.com>\r\n"), "{text}");
+    assert!(!text.contains("X-Evil"), "{text}");
+
+    let out = run(
+        REPLY,
+        r#"
+        assert(KSR.pv.sets("$tU", "alice2") == true)
+        assert(KSR.pv.sets("$fu", "sip:bob@b.example.org") == true)
+        "#,
+    );
+    let text = sent_text(&out);
+    assert!(
+        text.contains("\r\nTo: <sip:alice2@example.com>;tag=ttag\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\r\nFrom: <sip:bob@b.example.org>;tag=ftag\r\n"),
+        "{text}"
+    );
 }
 
 #[test]

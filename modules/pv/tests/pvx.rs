@@ -311,9 +311,87 @@ fn static_branch() {
         assert(KSR.pvx.sbranch_set_ruri() == 1)
         assert(KSR.pv.get("$ru") == "sip:s@example.org")
         assert(KSR.pv.get("$du") == "sip:10.1.1.1")
-        assert(KSR.pvx.sbranch_append() == -1)
         assert(KSR.pvx.sbranch_reset() == 1)
         assert(KSR.pv.get("$sbranch(uri)") == nil)
     "#);
     assert_eq!(out.ctx.dst_uri.as_deref(), Some("sip:10.1.1.1"));
+}
+
+#[test]
+fn static_branch_appended_to_the_destination_set() {
+    let out = LuaTest::new(&[&kemi_mod_pv::MODULE, &kemi_mod_corex::MODULE])
+        .run(
+            r#"function ksr_request_route()
+        assert(KSR.pvx.sbranch_reset() == 1)
+        assert(KSR.pvx.sbranch_append() == -1)
+        assert(KSR.pv.sets("$sbranch(uri)", "sip:s@example.org") == true)
+        assert(KSR.pv.sets("$sbranch(dst_uri)", "sip:10.1.1.1:5070") == true)
+        assert(KSR.pv.sets("$sbranch(path)", "<sip:10.2.2.2;lr>") == true)
+        assert(KSR.pv.seti("$sbranch(q)", 500) == true)
+        assert(KSR.pv.seti("$sbranch(flags)", 6) == true)
+        assert(KSR.pvx.sbranch_append() == 1)
+        -- The static branch stays: appended again, then one from corex.
+        assert(KSR.pv.get("$sbranch(uri)") == "sip:s@example.org")
+        assert(KSR.pv.seti("$sbranch(q)", -1) == true)
+        assert(KSR.pv.sets("$sbranch(dst_uri)", "") == true)
+        assert(KSR.pvx.sbranch_append() == 1)
+        assert(KSR.corex.append_branch_uri("sip:c@example.net") == 1)
+        -- Unusable fields refuse the append.
+        assert(KSR.pv.seti("$sbranch(q)", 1001) == true)
+        assert(KSR.pvx.sbranch_append() == -1)
+        assert(KSR.pv.seti("$sbranch(q)", 1000) == true)
+        assert(KSR.pv.sets("$sbranch(send_socket)", "udp:10.9.9.9:5060") == true)
+        assert(KSR.pvx.sbranch_append() == -1)
+        assert(KSR.pvx.sbranch_reset() == 1)
+        -- The R-URI is untouched.
+        assert(KSR.pv.get("$ru") == "sip:alice@example.com")
+    end"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let b = &out.ctx.branches;
+    assert_eq!(b.len(), 3);
+    assert_eq!(
+        b[0],
+        kemi_core::context::Branch {
+            uri: "sip:s@example.org".into(),
+            dst_uri: Some("sip:10.1.1.1:5070".into()),
+            path: Some("<sip:10.2.2.2;lr>".into()),
+            q: Some(500),
+            flags: 6,
+            socket: None,
+        }
+    );
+    assert_eq!(b[1].uri, "sip:s@example.org");
+    assert_eq!((b[1].dst_uri.as_deref(), b[1].q), (None, None));
+    assert_eq!(b[2].uri, "sip:c@example.net");
+    assert_eq!(out.ctx.dst_uri, None);
+}
+
+#[test]
+fn static_branch_with_a_local_socket_and_a_full_set() {
+    let cfg = kemi_core::config::parse_str(
+        "listen=udp:127.0.0.1:5060 name \"int\"\n",
+        "test.cfg",
+        &[],
+        &[],
+    )
+    .unwrap();
+    let out = LuaTest::new(&[&kemi_mod_pv::MODULE])
+        .config(cfg)
+        .run(
+            r#"function ksr_request_route()
+        assert(KSR.pvx.sbranch_reset() == 1)
+        assert(KSR.pv.sets("$sbranch(uri)", "sip:s@example.org") == true)
+        assert(KSR.pv.sets("$sbranch(send_socket)", "udp:127.0.0.1:5060") == true)
+        for i = 1, 11 do assert(KSR.pvx.sbranch_append() == 1) end
+        -- The set holds MAX_BRANCHES - 1 branches besides the R-URI.
+        assert(KSR.pvx.sbranch_append() == -1)
+        assert(KSR.pvx.sbranch_reset() == 1)
+    end"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.ctx.branches.len(), 11);
+    let socket = out.ctx.branches[0].socket.clone().expect("a socket");
+    assert_eq!(socket.addr, "127.0.0.1:5060".parse().unwrap());
+    assert_eq!(socket.name.as_deref(), Some("int"));
 }

@@ -6,9 +6,11 @@
 //! a per-process prefix plus a hash of the request's Call-ID, From tag and
 //! top Via branch, so a retransmitted request gets a byte-identical reply.
 //!
-//! There is no transaction layer yet: `send_reply` and `send_reply_error`,
-//! which Kamailio answers statefully when a tm transaction exists, always
-//! answer statelessly here. When tm arrives they should try it first.
+//! `send_reply`, `send_reply_mode` and `send_reply_error` answer through
+//! the request's transaction when tm created one (`t_newtran`, `t_relay`,
+//! or a lookup found it): tm then keeps the reply, sends it again for a
+//! retransmitted request and retransmits it on UDP until the ACK. Without
+//! a transaction they answer statelessly, as `sl_send_reply` always does.
 
 use kemi_core::context::RouteKind;
 use kemi_core::forward::{self, fnv1a};
@@ -94,6 +96,12 @@ pub fn send_stateless(
     } else {
         format!("{}{extra_headers}", ctx.reply_headers).into()
     };
+    // A body set with `KSR.textops.set_reply_body` goes into every local
+    // reply that has none of its own.
+    let body = match &ctx.reply_body {
+        Some(b) if body.is_empty() => b.as_slice(),
+        _ => body,
+    };
     let bytes = match build_reply(&ctx.msg, code, reason, tag.as_deref(), &headers, body) {
         Ok(b) => b,
         Err(e) => return refuse(&format!("cannot build the reply: {e}")),
@@ -126,6 +134,11 @@ fn error_reply(ctx: &Context) -> (i32, String) {
     }
 }
 
+/// `send_reply_mode` flag: do not open a connection for the reply.
+const REPLY_NO_CONNECT: i32 = 1;
+/// `send_reply_mode` flag: close the connection after the reply.
+const REPLY_CLOSE: i32 = 2;
+
 /// Stateless replies.
 #[kemi_module(name = "sl")]
 pub mod kemi {
@@ -152,11 +165,17 @@ pub mod kemi {
         send_stateless(ctx, code, reason, "", b"")
     }
 
-    /// `send_reply` with Kamailio's mode flags; no mode changes anything
-    /// without a transaction layer, so it replies like `send_reply`.
+    /// `send_reply` with connection flags for the reply: `mode` 1 sends
+    /// it only over an existing connection (as `KSR.set_reply_no_connect`),
+    /// 2 closes the connection after it (as `KSR.set_reply_close`); 3 both.
     #[kemi_export]
     pub fn send_reply_mode(ctx: &mut Context, code: i32, reason: &str, mode: i32) -> i32 {
-        let _ = mode;
+        if mode & REPLY_NO_CONNECT != 0 {
+            ctx.reply_send.no_connect = true;
+        }
+        if mode & REPLY_CLOSE != 0 {
+            ctx.reply_send.close = true;
+        }
         send_reply(ctx, code, reason)
     }
 

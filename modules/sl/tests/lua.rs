@@ -2,10 +2,16 @@
 
 use std::net::SocketAddr;
 
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
 use kemi_core::context::RouteKind;
-use kemi_core::net::{Proto, RecvInfo};
+use kemi_core::engine::{CallbackNames, ScriptEngine};
+use kemi_core::net::{Capture, Proto, RecvInfo};
 use kemi_core::sip::Message;
+use kemi_core::{Context, Registry, Runtime};
 use kemi_mod_app_lua::testing::{LuaTest, Outcome};
+use kemi_mod_app_lua::LuaEngine;
 
 const INVITE: &[u8] = b"INVITE sip:alice@example.com SIP/2.0\r\n\
 Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-sl-1;rport\r\n\
@@ -191,4 +197,150 @@ fn headers_queued_for_replies_are_sent_and_rport_is_added_once() {
         out.sent[0].bytes, out.sent[1].bytes,
         "a repeated reply is identical"
     );
+}
+
+#[test]
+fn send_reply_mode_sets_the_connection_flags_of_the_reply() {
+    for (mode, no_connect, close) in [
+        (0, false, false),
+        (1, true, false),
+        (2, false, true),
+        (3, true, true),
+    ] {
+        let out = run(
+            INVITE,
+            &format!(r#"assert(KSR.sl.send_reply_mode(404, "Not Found", {mode}) == 1)"#),
+        );
+        assert!(out.sent[0].bytes.starts_with(b"SIP/2.0 404 Not Found\r\n"));
+        assert_eq!(out.ctx.reply_send.no_connect, no_connect, "mode {mode}");
+        assert_eq!(out.ctx.reply_send.close, close, "mode {mode}");
+    }
+}
+
+/// A Lua engine with tm and sl over one runtime, so several messages
+/// meet the same transactions.
+struct Stateful {
+    runtime: Arc<Runtime>,
+    capture: Arc<Capture>,
+    engine: LuaEngine,
+    _script: tempfile::NamedTempFile,
+}
+
+impl Stateful {
+    fn new(script: &str) -> Self {
+        let modules = [&kemi_mod_tm::MODULE, &kemi_mod_sl::MODULE];
+        let capture = Arc::new(Capture::default());
+        let runtime = Arc::new(Runtime::with_config(Default::default(), capture.clone()));
+        let file = tempfile::Builder::new().suffix(".lua").tempfile().unwrap();
+        std::fs::write(file.path(), script).unwrap();
+        let engine = LuaEngine::with_runtime(
+            &Registry::new(&modules),
+            &[file.path().to_path_buf()],
+            CallbackNames::default(),
+            runtime.clone(),
+        )
+        .unwrap();
+        Stateful {
+            runtime,
+            capture,
+            engine,
+            _script: file,
+        }
+    }
+
+    fn route(&mut self, msg: &[u8]) -> Context {
+        let msg = Message::parse(msg.to_vec()).unwrap();
+        let recv = RecvInfo {
+            proto: Proto::Udp,
+            src: SocketAddr::from(([192, 0, 2, 10], 5062)),
+            local: SocketAddr::from(([127, 0, 0, 1], 5060)),
+        };
+        let mut ctx = Context::for_message(self.runtime.clone(), msg, recv);
+        self.engine.request_route(&mut ctx).unwrap();
+        kemi_mod_tm::after_route(&mut ctx, &mut self.engine);
+        ctx
+    }
+
+    fn local_replies(&self) -> u64 {
+        kemi_mod_tm::Tm::of(&self.runtime)
+            .stats
+            .local_replies
+            .load(Ordering::Relaxed)
+    }
+}
+
+#[test]
+fn send_reply_answers_through_the_transaction() {
+    // The script answers only new requests: a retransmission is absorbed
+    // by t_newtran (0), and tm alone sends the stored reply again.
+    let mut p = Stateful::new(
+        r#"
+        function ksr_request_route()
+            if KSR.tm.t_newtran() == 0 then KSR.x.exit() end
+            KSR.pv.seti("$shv(answered)", (KSR.pv.get("$shv(answered)") or 0) + 1)
+            assert(KSR.sl.send_reply(486, "Busy Here") == 1)
+        end
+        "#,
+    );
+    p.route(INVITE);
+    let first = p.capture.take();
+    assert_eq!(first.len(), 1);
+    assert!(first[0].bytes.starts_with(b"SIP/2.0 486 Busy Here\r\n"));
+    assert_eq!(p.local_replies(), 1, "tm counts the reply as its own");
+    // The To tag is the transaction's, not sl's.
+    let tm_tag = Message::parse(first[0].bytes.clone())
+        .unwrap()
+        .to()
+        .unwrap()
+        .tag()
+        .unwrap()
+        .to_string();
+    let sl_tag = Message::parse(
+        run(INVITE, r#"KSR.sl.sl_send_reply(486, "Busy Here")"#).sent[0]
+            .bytes
+            .clone(),
+    )
+    .unwrap()
+    .to()
+    .unwrap()
+    .tag()
+    .unwrap()
+    .to_string();
+    assert_ne!(tm_tag, sl_tag);
+
+    // The retransmitted INVITE gets the same bytes, without the script
+    // replying again.
+    p.route(INVITE);
+    let again = p.capture.take();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].bytes, first[0].bytes);
+    assert_eq!(again[0].dst, first[0].dst);
+    assert_eq!(p.local_replies(), 1);
+    let ctx = Context::new(p.runtime.clone());
+    assert_eq!(
+        kemi_core::pv::get_by_name(&ctx, "$shv(answered)")
+            .unwrap()
+            .map(|v| v.to_string()),
+        Some("1".to_string())
+    );
+
+    // send_reply_mode and send_reply_error go through the transaction too.
+    let mut p = Stateful::new(
+        r#"
+        function ksr_request_route()
+            assert(KSR.tm.t_newtran() == 1)
+            assert(KSR.sl.send_reply_mode(180, "Ringing", 2) == 1)
+            assert(KSR.sl.send_reply_error() == 1)
+            -- The final reply is sent: a second one is refused.
+            assert(KSR.sl.send_reply(404, "Too Late") == -1)
+        end
+        "#,
+    );
+    let ctx = p.route(INVITE);
+    assert!(ctx.reply_send.close);
+    let sent = p.capture.take();
+    assert_eq!(sent.len(), 2);
+    assert!(sent[0].bytes.starts_with(b"SIP/2.0 180 Ringing\r\n"));
+    assert!(sent[1].bytes.starts_with(b"SIP/2.0 500 "));
+    assert_eq!(p.local_replies(), 2);
 }

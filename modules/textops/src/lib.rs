@@ -593,24 +593,46 @@ pub mod kemi {
         }
     }
 
-    /// Sets the body of the next locally generated reply. Replies built in
-    /// this proxy take no body from the script yet, so this logs and
-    /// returns -1 (as Kamailio does where its reply-body hook is missing).
+    /// Sets the body (and its Content-Type `nc`) of the replies this
+    /// proxy builds for the request: `KSR.sl.*` and tm's local replies.
+    /// 1 on success; -1 for an empty body or type, a type spanning lines,
+    /// or when a reply body was already set for this request (Kamailio
+    /// keeps one reply body per request too).
     #[kemi_export]
     pub fn set_reply_body(ctx: &mut Context, nb: &str, nc: &str) -> i32 {
-        let _ = (ctx, nb, nc);
-        tracing::error!("textops: set_reply_body: local replies cannot carry a script body here");
-        -1
+        reply_body(ctx, nb.as_bytes().to_vec(), nc, "set_reply_body")
     }
 
-    /// Hex variant of `set_reply_body`: checks the hex, then fails the same way.
+    /// Like `set_reply_body`, the body given as hex digits. -1 if they
+    /// are malformed.
     #[kemi_export]
     pub fn set_reply_body_hex(ctx: &mut Context, htxt: &str, ct: &str) -> i32 {
-        if util::hex_decode(htxt).is_none() {
-            tracing::error!("textops: set_reply_body_hex: malformed hex");
+        match util::hex_decode(htxt) {
+            Some(b) => reply_body(ctx, b, ct, "set_reply_body_hex"),
+            None => {
+                tracing::error!("textops: set_reply_body_hex: malformed hex");
+                -1
+            }
+        }
+    }
+
+    fn reply_body(ctx: &mut Context, body: Vec<u8>, ctype: &str, what: &str) -> i32 {
+        if body.is_empty() {
+            tracing::error!("textops: {what}: empty body");
             return -1;
         }
-        set_reply_body(ctx, "", ct)
+        if ctype.trim().is_empty() || ctype.contains(['\r', '\n']) {
+            tracing::error!("textops: {what}: bad content type {ctype:?}");
+            return -1;
+        }
+        if ctx.reply_body.is_some() {
+            tracing::error!("textops: {what}: the reply body is already set");
+            return -1;
+        }
+        ctx.reply_headers
+            .push_str(&format!("Content-Type: {}\r\n", ctype.trim()));
+        ctx.reply_body = Some(body);
+        1
     }
 
     /// 1 if the message has a non-empty body.

@@ -273,7 +273,7 @@ fn subst_family() {
         r#"assert(KSR.textops.subst_v("abc", "/b/X/", "$var(x)") == 1)
         assert(KSR.pv.get("$var(x)") == "aXc")
         assert(KSR.textops.subst_v("abc", "/q/X/", "$var(y)") == -1)
-        assert(KSR.textops.subst_v("abc", "/b/X/", "$fu") == -1)"#,
+        assert(KSR.textops.subst_v("abc", "/b/X/", "$ci") == -1)"#,
     );
     assert_eq!(out(&o), m);
 }
@@ -383,13 +383,6 @@ fn bodies() {
         )
         .replace(SDP, "hi\n");
     assert_eq!(out(&o), expected);
-    let o = run(
-        &m,
-        r#"assert(KSR.textops.set_reply_body("x", "text/plain") == -1)
-        assert(KSR.textops.set_reply_body_hex("78", "text/plain") == -1)
-        assert(KSR.textops.set_reply_body_hex("7", "text/plain") == -1)"#,
-    );
-    assert_eq!(out(&o), m);
     // No body, no Content-Type: set_body adds one.
     let o = LuaTest::new(&[&kemi_mod_textops::MODULE])
         .run(
@@ -590,4 +583,98 @@ fn privacy_and_strings() {
     );
     assert!(kemi_mod_textops::kemi::substring("a1", "(", 0, 0).is_none());
     assert!(kemi_mod_textops::kemi::substring("a1", "x", 0, 0).is_none());
+}
+
+/// Routes `msg` with textops, sl and tm loaded.
+fn run_replying(msg: &str, body: &str) -> Outcome {
+    LuaTest::new(&[
+        &kemi_mod_textops::MODULE,
+        &kemi_mod_sl::MODULE,
+        &kemi_mod_tm::MODULE,
+    ])
+    .message(msg.as_bytes())
+    .run(&format!("function ksr_request_route()\n{body}\nend"))
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Content-Type, Content-Length and body of the `n`th message sent.
+fn reply_body(o: &Outcome, n: usize) -> (Option<String>, Option<usize>, Vec<u8>) {
+    let r = kemi_core::sip::Message::parse(o.sent[n].bytes.clone()).unwrap();
+    let ctype = r
+        .header(kemi_core::sip::HeaderName::ContentType)
+        .map(str::to_string);
+    (ctype, r.content_length().unwrap(), r.body().to_vec())
+}
+
+#[test]
+fn reply_body_goes_into_stateless_replies() {
+    let o = run_replying(
+        &invite(),
+        r#"assert(KSR.textops.set_reply_body("<html>busy</html>", "text/html") == 1)
+        -- One reply body per request.
+        assert(KSR.textops.set_reply_body("again", "text/plain") == -1)
+        assert(KSR.sl.sl_send_reply(486, "Busy Here") == 1)
+        assert(KSR.sl.send_reply(486, "Busy Here") == 1)"#,
+    );
+    assert_eq!(o.sent.len(), 2);
+    for n in 0..2 {
+        assert!(o.sent[n].bytes.starts_with(b"SIP/2.0 486 Busy Here\r\n"));
+        assert_eq!(
+            reply_body(&o, n),
+            (
+                Some("text/html".into()),
+                Some(17),
+                b"<html>busy</html>".to_vec()
+            )
+        );
+    }
+    // The request itself keeps its body.
+    assert_eq!(out(&o), invite());
+
+    let o = run_replying(
+        &invite(),
+        r#"assert(KSR.textops.set_reply_body_hex("68690a00ff", "application/octet-stream") == 1)
+        assert(KSR.sl.sl_send_reply(200, "OK") == 1)"#,
+    );
+    assert_eq!(
+        reply_body(&o, 0),
+        (
+            Some("application/octet-stream".into()),
+            Some(5),
+            vec![b'h', b'i', b'\n', 0, 0xff]
+        )
+    );
+}
+
+#[test]
+fn reply_body_goes_into_transaction_replies() {
+    let o = run_replying(
+        &invite(),
+        r#"assert(KSR.tm.t_newtran() == 1)
+        assert(KSR.textops.set_reply_body("v=0\r\n", "application/sdp") == 1)
+        assert(KSR.tm.t_reply(200, "OK") == 1)"#,
+    );
+    assert_eq!(o.sent.len(), 1);
+    assert!(o.sent[0].bytes.starts_with(b"SIP/2.0 200 OK\r\n"));
+    assert_eq!(
+        reply_body(&o, 0),
+        (Some("application/sdp".into()), Some(5), b"v=0\r\n".to_vec())
+    );
+}
+
+#[test]
+fn reply_body_refusals() {
+    let o = run_replying(
+        &invite(),
+        r#"assert(KSR.textops.set_reply_body("", "text/plain") == -1)
+        assert(KSR.textops.set_reply_body("x", "") == -1)
+        assert(KSR.textops.set_reply_body("x", "text/plain\r\nX-Evil: 1") == -1)
+        assert(KSR.textops.set_reply_body_hex("7", "text/plain") == -1)
+        assert(KSR.textops.set_reply_body_hex("zz", "text/plain") == -1)
+        assert(KSR.textops.set_reply_body_hex("", "text/plain") == -1)
+        assert(KSR.sl.sl_send_reply(404, "Not Found") == 1)"#,
+    );
+    // Nothing was queued: the reply has no body and no Content-Type.
+    assert_eq!(reply_body(&o, 0), (None, Some(0), Vec::new()));
+    assert!(o.ctx.reply_headers.is_empty());
 }

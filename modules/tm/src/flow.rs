@@ -416,6 +416,7 @@ pub fn reply(ctx: &mut Context, code: u16, reason: &str, headers: &str) -> i32 {
     }
     // The script may have queued reply headers since the snapshot.
     t.request.reply_headers = ctx.reply_headers.clone();
+    t.request.reply_body = ctx.reply_body.clone();
     let Some(bytes) = t.local_reply(code, reason, headers) else {
         return -1;
     };

@@ -184,7 +184,8 @@ impl Tx {
         let mut extra = String::new();
         extra.push_str(&self.request.reply_headers);
         extra.push_str(headers);
-        build_reply(&msg, code, reason, tag, &extra, b"").ok()
+        let body = self.request.reply_body.as_deref().unwrap_or_default();
+        build_reply(&msg, code, reason, tag, &extra, body).ok()
     }
 
     /// Sends bytes to the upstream client.

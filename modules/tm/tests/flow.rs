@@ -553,3 +553,38 @@ end
         ["SIP/2.0 100 Trying", "SIP/2.0 503 Service Unavailable"]
     );
 }
+
+#[test]
+fn t_reply_last_and_t_name_in_the_transaction_routes() {
+    let script = r#"
+function ksr_request_route()
+    -- Outside tm's reply routes there is no last reply.
+    KSR.pv.sets("$shv(req_last)", tostring(KSR.pv.get("$T_reply_last")))
+    KSR.pv.sets("$du", "sip:127.0.0.1:5080")
+    KSR.tm.t_on_reply("ksr_onreply")
+    KSR.tm.t_on_failure("ksr_failure")
+    KSR.tm.t_relay()
+end
+function ksr_onreply()
+    KSR.pv.seti("$shv(onreply_last)", KSR.pv.get("$T_reply_last"))
+    KSR.pv.seti("$shv(onreply_t)", KSR.pv.get("$T(reply_code)"))
+end
+function ksr_failure()
+    KSR.pv.seti("$shv(failure_last)", KSR.pv.get("$T(reply_last)"))
+    KSR.pv.sets("$shv(failure_reason)", KSR.pv.get("$T(reply_reason)"))
+    KSR.pv.seti("$shv(failure_branch)", KSR.pv.get("$T(branch_index)"))
+end
+"#;
+    let mut p = proxy(script, "");
+    p.request(INVITE, CALLER);
+    assert_eq!(p.shv("req_last").as_deref(), Some("nil"));
+    let down = to(&p.sent(), CALLEE);
+    assert!(p.reply_to(&down[0], 183, "Session Progress"));
+    assert_eq!(p.shv("onreply_last").as_deref(), Some("183"));
+    assert_eq!(p.shv("onreply_t").as_deref(), Some("183"));
+    assert!(p.reply_to(&down[0], 603, "Decline"));
+    assert_eq!(p.shv("onreply_last").as_deref(), Some("603"));
+    assert_eq!(p.shv("failure_last").as_deref(), Some("603"));
+    assert_eq!(p.shv("failure_reason").as_deref(), Some("Decline"));
+    assert_eq!(p.shv("failure_branch").as_deref(), Some("0"));
+}

@@ -215,9 +215,10 @@ def is_socket_name(sockname: str) -> int:
 
 def forward_uac() -> int:
     """
-    Would send the request statelessly through a new transaction with
-    only this proxy's Via. That needs tm, which is not available: -1
-    with an error log.
+    Forwards the request statelessly as if this proxy started it:
+    the received Vias are removed and this proxy's, with a new branch,
+    is the only one, so replies end here. Goes to `$du`, else the
+    R-URI. 1 when sent, -1 otherwise.
 
     Kamailio signature: ``int KSR.corex.forward_uac()``
     """
@@ -225,7 +226,9 @@ def forward_uac() -> int:
 
 def forward_uac_branch(bindex: int) -> int:
     """
-    `forward_uac` for branch `bindex`: needs tm, so -1 with a log.
+    `forward_uac` for entry `bindex` (from 0) of the destination set
+    (`append_branch`...): its URI is the Request-URI, its `$du` the
+    next hop. -1 when there is no such branch.
 
     Kamailio signature: ``int KSR.corex.forward_uac_branch(int bindex)``
     """
@@ -233,7 +236,8 @@ def forward_uac_branch(bindex: int) -> int:
 
 def forward_uac_uri(vuri: str) -> int:
     """
-    `forward_uac` to URI `vuri`: needs tm, so -1 with a log.
+    `forward_uac` to the SIP URI `vuri` instead of `$du`/the R-URI
+    (an empty `vuri` means those).
 
     Kamailio signature: ``int KSR.corex.forward_uac_uri(str vuri)``
     """
@@ -241,8 +245,8 @@ def forward_uac_uri(vuri: str) -> int:
 
 def forward_uac_uri_branch(vuri: str, bindex: int) -> int:
     """
-    `forward_uac` to URI `vuri` for branch `bindex`: needs tm, so -1
-    with a log.
+    `forward_uac_branch` sent to the SIP URI `vuri` instead of the
+    branch's own next hop.
 
     Kamailio signature: ``int KSR.corex.forward_uac_uri_branch(str vuri, int bindex)``
     """

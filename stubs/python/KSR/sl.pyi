@@ -24,8 +24,9 @@ def send_reply(code: int, reason: str) -> int:
 
 def send_reply_mode(code: int, reason: str, mode: int) -> int:
     """
-    `send_reply` with Kamailio's mode flags; no mode changes anything
-    without a transaction layer, so it replies like `send_reply`.
+    `send_reply` with connection flags for the reply: `mode` 1 sends
+    it only over an existing connection (as `KSR.set_reply_no_connect`),
+    2 closes the connection after it (as `KSR.set_reply_close`); 3 both.
 
     Kamailio signature: ``int KSR.sl.send_reply_mode(int code, str reason, int mode)``
     """

@@ -265,9 +265,11 @@ def set_body_hex(htxt: str, ct: str) -> int:
 
 def set_reply_body(nb: str, nc: str) -> int:
     """
-    Sets the body of the next locally generated reply. Replies built in
-    this proxy take no body from the script yet, so this logs and
-    returns -1 (as Kamailio does where its reply-body hook is missing).
+    Sets the body (and its Content-Type `nc`) of the replies this
+    proxy builds for the request: `KSR.sl.*` and tm's local replies.
+    1 on success; -1 for an empty body or type, a type spanning lines,
+    or when a reply body was already set for this request (Kamailio
+    keeps one reply body per request too).
 
     Kamailio signature: ``int KSR.textops.set_reply_body(str nb, str nc)``
     """
@@ -275,7 +277,8 @@ def set_reply_body(nb: str, nc: str) -> int:
 
 def set_reply_body_hex(htxt: str, ct: str) -> int:
     """
-    Hex variant of `set_reply_body`: checks the hex, then fails the same way.
+    Like `set_reply_body`, the body given as hex digits. -1 if they
+    are malformed.
 
     Kamailio signature: ``int KSR.textops.set_reply_body_hex(str htxt, str ct)``
     """
