@@ -133,7 +133,13 @@ impl Server {
             handles.push(WorkerHandle { tx, waker });
         }
         let tcp_net = (!settings.disable_tcp)
-            .then(|| Arc::new(TcpNet::new(handles, settings.tcp_max_connections)));
+        .then(|| {
+            Arc::new(TcpNet::new(
+                handles,
+                settings.tcp_max_connections,
+                settings.tcp_accept_no_cl,
+            ))
+        });
         let net = Arc::new(Network {
             udp: udp_socks.clone(),
             tcp: tcp_net.clone(),

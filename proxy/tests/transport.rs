@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
 use common::*;
@@ -102,7 +102,9 @@ fn malformed_but_answerable_gets_400() {
 
 #[test]
 fn garbage_truncated_and_oversized_datagrams_are_dropped() {
-    let mut proxy = Proxy::start(CFG);
+    // One UDP worker: datagrams are handled in the order sent, so a reply
+    // to one of them would arrive before the reply to any later one.
+    let mut proxy = RpcProxy::start(&CFG.replace("children=2", "children=1"));
     let sock = udp_socket(proxy.addr());
     let me = sock.local_addr().unwrap().to_string();
     let good = request("OPTIONS", "UDP", &me, "trunc");
@@ -121,7 +123,7 @@ fn garbage_truncated_and_oversized_datagrams_are_dropped() {
         junk.push(good.as_bytes()[..cut].to_vec());
     }
     // Oversized: near the largest UDP payload, as garbage and as a request
-    // with a huge header.
+    // with a huge header (which is answered: it is still a valid request).
     junk.push(vec![b'x'; 65_000]);
     let big = good.replace(
         "Max-Forwards: 70\r\n",
@@ -129,45 +131,117 @@ fn garbage_truncated_and_oversized_datagrams_are_dropped() {
     );
     junk.push(big.into_bytes());
     for j in &junk {
-        // Whatever comes back (400 at most), the proxy must not die.
-        if let Some(reply) = udp_exchange(&sock, proxy.addr(), j, Duration::from_millis(200)) {
-            assert!(
-                reply.starts_with("SIP/2.0 400") || reply.starts_with("SIP/2.0 200"),
-                "{reply}"
-            );
-        }
+        sock.send_to(j, proxy.addr()).unwrap();
     }
-    // A request without a Via cannot be answered: silence.
+    // Whatever comes back before the marker's reply (400 at most, the big
+    // request's 200), the proxy must not die.
+    let replies = exchange_until_marker(&sock, proxy.addr(), "marker-1");
+    for reply in &replies {
+        assert!(
+            reply.starts_with("SIP/2.0 400") || reply.starts_with("SIP/2.0 200"),
+            "{reply}"
+        );
+    }
+    // A request without a Via cannot be answered: the next reply is the
+    // marker's.
     let no_via: String = good
         .lines()
         .filter(|l| !l.starts_with("Via:"))
         .map(|l| format!("{l}\r\n"))
         .collect();
-    assert_eq!(
-        udp_exchange(
-            &sock,
-            proxy.addr(),
-            no_via.as_bytes(),
-            Duration::from_millis(300)
-        ),
-        None
-    );
-    proxy.assert_alive();
-    still_answers_udp(&proxy);
-    still_answers_tcp(&proxy);
-    // The drops were counted (the totals are logged at debug on shutdown).
-    assert_eq!(proxy.terminate().code(), Some(0));
-    let log = proxy.log();
-    let total = log
-        .lines()
-        .find(|l| l.contains("total: received"))
-        .unwrap_or_default();
-    let malformed: u64 = total
-        .rsplit("malformed ")
-        .next()
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
-    assert!(malformed >= 10, "malformed not counted: {total:?}\n{log}");
+    sock.send_to(no_via.as_bytes(), proxy.addr()).unwrap();
+    let replies = exchange_until_marker(&sock, proxy.addr(), "marker-2");
+    assert!(replies.is_empty(), "a request without Via answered: {replies:?}");
+    proxy.proxy.assert_alive();
+    still_answers_udp(&proxy.proxy);
+    still_answers_tcp(&proxy.proxy);
+    // The drops were counted.
+    let malformed = proxy.counter("core", "malformed");
+    assert!(malformed >= 10, "malformed not counted: {malformed}");
+    assert_eq!(proxy.tcp_counter("malformed"), 0);
+}
+
+/// Sends a good OPTIONS with Call-ID `marker` and returns every reply that
+/// arrived before the marker's own.
+fn exchange_until_marker(sock: &UdpSocket, to: SocketAddr, marker: &str) -> Vec<String> {
+    let me = sock.local_addr().unwrap();
+    sock.send_to(options("UDP", &me, marker).as_bytes(), to)
+        .unwrap();
+    sock.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut before = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let (n, _) = sock.recv_from(&mut buf).expect("no reply to the marker");
+        let reply = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if reply.contains(&format!("Call-ID: {marker}\r\n")) {
+            assert!(reply.starts_with("SIP/2.0 200 OK"), "{reply}");
+            return before;
+        }
+        before.push(reply);
+    }
+}
+
+/// A proxy with its RPC socket in its temp dir, for reading counters.
+struct RpcProxy {
+    proxy: Proxy,
+    sock: std::path::PathBuf,
+}
+
+impl RpcProxy {
+    fn start(cfg: &str) -> RpcProxy {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("rpc.sock");
+        let cfg = format!(
+            "{cfg}loadmodule \"jsonrpcs.so\"\n\
+             modparam(\"jsonrpcs\", \"transport\", 4)\n\
+             modparam(\"jsonrpcs\", \"socket\", \"{}\")\n",
+            sock.display()
+        );
+        let proxy = Proxy::spawn_in(dir, &cfg, &[]);
+        proxy.wait_udp(proxy.addr());
+        proxy.wait_rpc_socket(&sock);
+        RpcProxy { proxy, sock }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.proxy.addr()
+    }
+
+    /// `stats.get_statistics` as (group, counter, value).
+    fn statistics(&self) -> Vec<(String, String, u64)> {
+        let out = rpc(&self.sock, "stats.get_statistics");
+        let lines: Vec<String> = serde_json::from_str(&out).unwrap();
+        lines
+            .iter()
+            .filter_map(|l| {
+                let (key, value) = l.split_once(" = ")?;
+                let (group, name) = key.split_once(':')?;
+                Some((group.to_string(), name.to_string(), value.parse().ok()?))
+            })
+            .collect()
+    }
+
+    /// One counter of the `core` group (totals of every worker).
+    fn counter(&self, group: &str, name: &str) -> u64 {
+        self.statistics()
+            .into_iter()
+            .find(|(g, n, _)| g == group && n == name)
+            .map_or(0, |(_, _, v)| v)
+    }
+
+    /// A counter summed over the TCP workers (`worker:tcp#N.name`).
+    fn tcp_counter(&self, name: &str) -> u64 {
+        self.statistics()
+            .into_iter()
+            .filter(|(g, n, _)| {
+                g == "worker"
+                    && n.strip_prefix("tcp#")
+                        .and_then(|rest| rest.split_once('.'))
+                        .is_some_and(|(_, counter)| counter == name)
+            })
+            .map(|(_, _, v)| v)
+            .sum()
+    }
 }
 
 #[test]
@@ -236,15 +310,91 @@ fn tcp_pipelined_messages_and_split_message() {
 
 #[test]
 fn tcp_without_content_length_gets_400_and_close() {
-    let proxy = Proxy::start(CFG);
+    // Refusing is the default, and what tcp_accept_no_cl=no asks for.
+    for cfg in [CFG.to_string(), format!("{CFG}tcp_accept_no_cl=no\n")] {
+        let proxy = Proxy::start(&cfg);
+        let mut s = tcp_connect(proxy.addr());
+        let me = s.local_addr().unwrap().to_string();
+        let req = request("OPTIONS", "TCP", &me, "no-cl").replace("Content-Length: 0\r\n", "");
+        tcp_send(&mut s, req.as_bytes());
+        let reply = read_message(&mut s, &mut Vec::new()).unwrap();
+        assert!(reply.starts_with("SIP/2.0 400 "), "{reply}");
+        assert!(closed_by_peer(&mut s));
+        still_answers_tcp(&proxy);
+    }
+}
+
+#[test]
+fn tcp_accept_no_cl_takes_a_message_without_content_length_as_bodiless() {
+    let proxy = Proxy::start(&format!("{CFG}tcp_accept_no_cl=yes\n"));
     let mut s = tcp_connect(proxy.addr());
     let me = s.local_addr().unwrap().to_string();
-    let req = request("OPTIONS", "TCP", &me, "no-cl").replace("Content-Length: 0\r\n", "");
+    let no_cl = |id: &str| request("OPTIONS", "TCP", &me, id).replace("Content-Length: 0\r\n", "");
+    // Two in one write, then one with a Content-Length: each is framed on
+    // its own and answered, on the same connection.
+    let burst = format!(
+        "{}{}{}",
+        no_cl("no-cl-1"),
+        no_cl("no-cl-2"),
+        request("OPTIONS", "TCP", &me, "with-cl")
+    );
+    tcp_send(&mut s, burst.as_bytes());
+    let mut pending = Vec::new();
+    for id in ["no-cl-1", "no-cl-2", "with-cl"] {
+        let reply = read_message(&mut s, &mut pending).unwrap();
+        assert!(reply.starts_with("SIP/2.0 200 OK"), "{reply}");
+        assert!(reply.contains(&format!("Call-ID: {id}\r\n")), "{reply}");
+    }
+}
+
+#[test]
+fn tcp_drops_are_counted() {
+    let proxy = RpcProxy::start(CFG);
+    assert_eq!(proxy.tcp_counter("malformed"), 0);
+
+    // Malformed: garbage with an end of headers, so unframeable.
+    let mut s = tcp_connect(proxy.addr());
+    tcp_send(&mut s, b"\x00\x01garbage\xff\r\n\r\n");
+    assert!(closed_by_peer(&mut s), "garbage stream left open");
+
+    // Truncated: half a message, then the client closes its side. The
+    // proxy closes its own once it has seen the end (and counted it).
+    let mut s = tcp_connect(proxy.addr());
+    let req = options("TCP", &s.local_addr().unwrap(), "half");
+    tcp_send(&mut s, &req.as_bytes()[..req.len() / 2]);
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    assert!(closed_by_peer(&mut s), "half-closed stream left open");
+
+    // Oversized: a header section that never ends.
+    let mut s = tcp_connect(proxy.addr());
+    let chunk = vec![b'a'; 16 * 1024];
+    for _ in 0..8 {
+        if std::io::Write::write_all(&mut s, &chunk).is_err() {
+            break;
+        }
+    }
+    assert!(closed_by_peer(&mut s), "oversized stream left open");
+
+    // Oversized: a Content-Length beyond the limit (answered with 400).
+    let mut s = tcp_connect(proxy.addr());
+    let me = s.local_addr().unwrap().to_string();
+    let huge = request("OPTIONS", "TCP", &me, "huge")
+        .replace("Content-Length: 0", "Content-Length: 10000000");
+    tcp_send(&mut s, huge.as_bytes());
+    assert!(closed_by_peer(&mut s), "stream with a huge body left open");
+
+    // A whole message then a clean close is neither.
+    let mut s = tcp_connect(proxy.addr());
+    let req = options("TCP", &s.local_addr().unwrap(), "whole");
     tcp_send(&mut s, req.as_bytes());
-    let reply = read_message(&mut s, &mut Vec::new()).unwrap();
-    assert!(reply.starts_with("SIP/2.0 400 "), "{reply}");
-    assert!(closed_by_peer(&mut s));
-    still_answers_tcp(&proxy);
+    assert!(read_message(&mut s, &mut Vec::new()).is_some());
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    assert!(closed_by_peer(&mut s), "half-closed stream left open");
+
+    assert_eq!(proxy.tcp_counter("malformed"), 4);
+    assert_eq!(proxy.tcp_counter("dropped"), 4);
+    assert_eq!(proxy.tcp_counter("received"), 1);
+    assert_eq!(proxy.counter("core", "malformed"), 4);
 }
 
 #[test]
