@@ -913,7 +913,11 @@ Content-Length: 0\r\n\r\n";
         xavp(
             &mut ctx,
             "xvia",
-            &[("srvid", str_value("1")), ("myval", str_value("xyz")), ("num", XavpValue::Int(42))],
+            &[
+                ("srvid", str_value("1")),
+                ("myval", str_value("xyz")),
+                ("num", XavpValue::Int(42)),
+            ],
         );
         // Nothing asked: the plain Via.
         forward(&mut ctx, None).unwrap();
@@ -949,7 +953,10 @@ Content-Length: 0\r\n\r\n";
         let via = top_via_of(&cap.take()[0]);
         assert_eq!(
             via,
-            format!("SIP/2.0/TCP 198.51.100.1:5060;branch={}", stateless_branch(&ctx.msg))
+            format!(
+                "SIP/2.0/TCP 198.51.100.1:5060;branch={}",
+                stateless_branch(&ctx.msg)
+            )
         );
         // Named, but the xavp is missing: nothing either.
         let (mut ctx, cap) = ctx_with(INVITE, &via_params());
@@ -957,7 +964,10 @@ Content-Length: 0\r\n\r\n";
         ctx.via_options.use_xavp_fields = true;
         forward(&mut ctx, None).unwrap();
         let via = top_via_of(&cap.take()[0]);
-        assert!(via.starts_with("SIP/2.0/TCP 198.51.100.1:5060;branch="), "{via}");
+        assert!(
+            via.starts_with("SIP/2.0/TCP 198.51.100.1:5060;branch="),
+            "{via}"
+        );
         assert!(!via.contains("srvid"), "{via}");
     }
 
@@ -967,7 +977,10 @@ Content-Length: 0\r\n\r\n";
         xavp(
             &mut ctx,
             "mvia",
-            &[("address", str_value("10.10.10.10")), ("port", str_value("5099"))],
+            &[
+                ("address", str_value("10.10.10.10")),
+                ("port", str_value("5099")),
+            ],
         );
         ctx.advertised_address = Some("proxy.example.com".into());
         // Not asked: the advertised address.
@@ -1016,7 +1029,11 @@ Content-Length: 0\r\n\r\n";
     #[test]
     fn local_replies_get_the_reply_xavp_params_on_their_top_via() {
         let (mut ctx, cap) = ctx_with(INVITE, &via_params());
-        xavp(&mut ctx, "rvia", &[("a", str_value("1")), ("b", str_value("two"))]);
+        xavp(
+            &mut ctx,
+            "rvia",
+            &[("a", str_value("1")), ("b", str_value("two"))],
+        );
         let reply = crate::sip::build_reply(&ctx.msg, 200, "OK", Some("t"), "", b"").unwrap();
         let dst = ctx.recv.src;
         ctx.reply_to(dst, &reply).unwrap();

@@ -132,8 +132,7 @@ impl Server {
             polls.push((poll, rx));
             handles.push(WorkerHandle { tx, waker });
         }
-        let tcp_net = (!settings.disable_tcp)
-        .then(|| {
+        let tcp_net = (!settings.disable_tcp).then(|| {
             Arc::new(TcpNet::new(
                 handles,
                 settings.tcp_max_connections,

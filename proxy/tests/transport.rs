@@ -151,7 +151,10 @@ fn garbage_truncated_and_oversized_datagrams_are_dropped() {
         .collect();
     sock.send_to(no_via.as_bytes(), proxy.addr()).unwrap();
     let replies = exchange_until_marker(&sock, proxy.addr(), "marker-2");
-    assert!(replies.is_empty(), "a request without Via answered: {replies:?}");
+    assert!(
+        replies.is_empty(),
+        "a request without Via answered: {replies:?}"
+    );
     proxy.proxy.assert_alive();
     still_answers_udp(&proxy.proxy);
     still_answers_tcp(&proxy.proxy);
@@ -539,4 +542,279 @@ fn tcp_max_connections_is_enforced() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Routing for the connection option tests: the Request-URI's user picks
+/// what the script does before sending.
+const FLAGS_SCRIPT: &str = r#"
+function ksr_request_route()
+  local case = KSR.pv.get("$rU") or ""
+  if case == "proxy" then
+    KSR.sl.send_reply(200, "OK")
+  elseif case == "fwdclose" then
+    KSR.set_forward_close()
+    KSR.forward()
+  elseif case == "fwdnc" then
+    KSR.set_forward_no_connect()
+    if KSR.forward() > 0 then
+      KSR.sl.send_reply(202, "Sent")
+    else
+      KSR.sl.send_reply(503, "No Connection")
+    end
+  elseif case == "replyclose" then
+    KSR.set_reply_close()
+    KSR.sl.send_reply(200, "OK")
+  elseif case == "alias" then
+    if KSR.add_tcp_alias_via() ~= 1 then
+      KSR.sl.send_reply(500, "No Alias")
+      return
+    end
+    KSR.forward()
+  elseif case == "tmnc" then
+    KSR.set_forward_no_connect()
+    KSR.tm.t_relay()
+  elseif case == "tmclose" then
+    KSR.set_forward_close()
+    KSR.set_reply_close()
+    KSR.tm.t_relay()
+  else
+    KSR.forward()
+  end
+end
+
+function ksr_reply_route()
+  if string.sub(KSR.pv.get("$ci") or "", 1, 2) == "nc" then
+    KSR.set_reply_no_connect()
+  end
+end
+"#;
+
+/// A proxy (one worker of each kind) routed by [`FLAGS_SCRIPT`].
+fn flags_proxy() -> Proxy {
+    let dir = tempfile::tempdir().unwrap();
+    let script = cfg_path(dir.path(), "flags.lua", FLAGS_SCRIPT);
+    let cfg = format!(
+        "{}tcp_children=1\nloadmodule \"sl.so\"\nloadmodule \"tm.so\"\n\
+         loadmodule \"app_lua.so\"\nmodparam(\"app_lua\", \"load\", \"{}\")\n\
+         cfgengine \"lua\"\n",
+        CFG.replace("children=2", "children=1"),
+        script.display()
+    );
+    let proxy = Proxy::spawn_in(dir, &cfg, &[]);
+    proxy.wait_udp(proxy.addr());
+    proxy
+}
+
+/// An OPTIONS over TCP for `case` (the R-URI user) to the UAS at `uas`,
+/// whose Via names `sent_by` (without rport: replies go there).
+fn tcp_request(case: &str, call_id: &str, sent_by: SocketAddr, uas: SocketAddr) -> String {
+    format!(
+        "OPTIONS sip:{case}@{uas};transport=tcp SIP/2.0\r\n\
+         Via: SIP/2.0/TCP {sent_by};branch=z9hG4bK-{call_id}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:test@example.com>;tag=t-{call_id}\r\n\
+         To: <sip:{case}@example.org>\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+}
+
+/// A 200 to `request`, as a UAS sends it: its Vias, From, To (tagged),
+/// Call-ID and CSeq.
+fn ok_to(request: &str) -> String {
+    let mut out = String::from("SIP/2.0 200 OK\r\n");
+    for line in request.lines() {
+        let name = line.split(':').next().unwrap_or("").to_ascii_lowercase();
+        match name.as_str() {
+            "via" | "from" | "call-id" | "cseq" => out.push_str(&format!("{line}\r\n")),
+            "to" => out.push_str(&format!("{line};tag=uas\r\n")),
+            _ => {}
+        }
+    }
+    out.push_str("Content-Length: 0\r\n\r\n");
+    out
+}
+
+fn call_id(msg: &str) -> &str {
+    msg.lines()
+        .find_map(|l| l.strip_prefix("Call-ID: "))
+        .unwrap_or("")
+}
+
+/// A listener on the loopback standing for a UAS or a client's own port.
+fn listener() -> (std::net::TcpListener, SocketAddr) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let addr = l.local_addr().unwrap();
+    (l, addr)
+}
+
+/// The next connection to `l`; fails the test after [`DEADLINE`].
+fn accept(l: &std::net::TcpListener) -> std::net::TcpStream {
+    let start = std::time::Instant::now();
+    loop {
+        match l.accept() {
+            Ok((s, _)) => {
+                s.set_nonblocking(false).unwrap();
+                return s;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(start.elapsed() < DEADLINE, "no connection came");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
+}
+
+#[test]
+fn forward_close_and_no_connect_over_tcp() {
+    let proxy = flags_proxy();
+    let (uas, uas_addr) = listener();
+    let mut c = tcp_connect(proxy.addr());
+    let me = c.local_addr().unwrap();
+    let mut from_proxy = Vec::new();
+
+    // No connection to the UAS yet: no-connect refuses to open one.
+    tcp_send(
+        &mut c,
+        tcp_request("fwdnc", "fwdnc-1", me, uas_addr).as_bytes(),
+    );
+    let reply = read_message(&mut c, &mut from_proxy).unwrap();
+    assert!(reply.starts_with("SIP/2.0 503 No Connection"), "{reply}");
+
+    // A plain forward opens one; the first thing on it is that request.
+    tcp_send(&mut c, tcp_request("fwd", "fwd-1", me, uas_addr).as_bytes());
+    let mut a = accept(&uas);
+    let mut at_uas = Vec::new();
+    let req = read_message(&mut a, &mut at_uas).unwrap();
+    assert_eq!(call_id(&req), "fwd-1", "{req}");
+
+    // Now no-connect sends over it.
+    tcp_send(
+        &mut c,
+        tcp_request("fwdnc", "fwdnc-2", me, uas_addr).as_bytes(),
+    );
+    let reply = read_message(&mut c, &mut from_proxy).unwrap();
+    assert!(reply.starts_with("SIP/2.0 202 Sent"), "{reply}");
+    let req = read_message(&mut a, &mut at_uas).unwrap();
+    assert_eq!(call_id(&req), "fwdnc-2", "{req}");
+
+    // Close-after-send: the request, then the end of the connection.
+    tcp_send(
+        &mut c,
+        tcp_request("fwdclose", "fwdclose-1", me, uas_addr).as_bytes(),
+    );
+    let req = read_message(&mut a, &mut at_uas).unwrap();
+    assert_eq!(call_id(&req), "fwdclose-1", "{req}");
+    assert!(
+        closed_by_peer(&mut a),
+        "connection left open after set_forward_close"
+    );
+
+    // The next forward opens a new connection.
+    tcp_send(&mut c, tcp_request("fwd", "fwd-2", me, uas_addr).as_bytes());
+    let mut b = accept(&uas);
+    let req = read_message(&mut b, &mut Vec::new()).unwrap();
+    assert_eq!(call_id(&req), "fwd-2", "{req}");
+}
+
+#[test]
+fn reply_close_no_connect_and_tcp_alias() {
+    let proxy = flags_proxy();
+    let (uas, uas_addr) = listener();
+    // Where the client says replies go (its Via sent-by).
+    let (home, home_addr) = listener();
+
+    // Reply no-connect: the relayed 200 has no connection to go on.
+    let mut c1 = tcp_connect(proxy.addr());
+    tcp_send(
+        &mut c1,
+        tcp_request("nc", "nc-1", home_addr, uas_addr).as_bytes(),
+    );
+    let mut a = accept(&uas);
+    let mut at_uas = Vec::new();
+    let req = read_message(&mut a, &mut at_uas).unwrap();
+    assert_eq!(call_id(&req), "nc-1", "{req}");
+    tcp_send(&mut a, ok_to(&req).as_bytes());
+    // Without it, the proxy connects to the sent-by: the first reply
+    // there is this one, not the one before.
+    tcp_send(
+        &mut c1,
+        tcp_request("plain", "plain-1", home_addr, uas_addr).as_bytes(),
+    );
+    let req = read_message(&mut a, &mut at_uas).unwrap();
+    assert_eq!(call_id(&req), "plain-1", "{req}");
+    tcp_send(&mut a, ok_to(&req).as_bytes());
+    let mut h = accept(&home);
+    let reply = read_message(&mut h, &mut Vec::new()).unwrap();
+    assert!(reply.starts_with("SIP/2.0 200 OK"), "{reply}");
+    assert_eq!(call_id(&reply), "plain-1", "{reply}");
+
+    // An alias for the Via's port: the reply comes back on the client's
+    // own connection instead of a new one to the sent-by.
+    let (_home2, home2_addr) = listener();
+    let mut c2 = tcp_connect(proxy.addr());
+    tcp_send(
+        &mut c2,
+        tcp_request("alias", "alias-1", home2_addr, uas_addr).as_bytes(),
+    );
+    let req = read_message(&mut a, &mut at_uas).unwrap();
+    assert_eq!(call_id(&req), "alias-1", "{req}");
+    tcp_send(&mut a, ok_to(&req).as_bytes());
+    let reply = read_message(&mut c2, &mut Vec::new()).unwrap();
+    assert!(reply.starts_with("SIP/2.0 200 OK"), "{reply}");
+    assert_eq!(call_id(&reply), "alias-1", "{reply}");
+
+    // Reply close: the reply, then the end of the connection.
+    let mut c3 = tcp_connect(proxy.addr());
+    let me = c3.local_addr().unwrap();
+    tcp_send(
+        &mut c3,
+        tcp_request("replyclose", "rc-1", me, uas_addr).as_bytes(),
+    );
+    let reply = read_message(&mut c3, &mut Vec::new()).unwrap();
+    assert!(reply.starts_with("SIP/2.0 200 OK"), "{reply}");
+    assert!(
+        closed_by_peer(&mut c3),
+        "connection left open after set_reply_close"
+    );
+}
+
+#[test]
+fn tm_relay_honours_the_connection_options() {
+    let proxy = flags_proxy();
+    let (uas, uas_addr) = listener();
+    let mut c = tcp_connect(proxy.addr());
+    let me = c.local_addr().unwrap();
+    let mut from_proxy = Vec::new();
+
+    // No connection to the UAS and no-connect: the branch fails, the
+    // transaction answers with a 5xx.
+    tcp_send(
+        &mut c,
+        tcp_request("tmnc", "tmnc-1", me, uas_addr).as_bytes(),
+    );
+    let reply = read_message(&mut c, &mut from_proxy).unwrap();
+    assert!(reply.starts_with("SIP/2.0 5"), "{reply}");
+    assert_eq!(call_id(&reply), "tmnc-1", "{reply}");
+
+    // Forward close: the UAS gets the request, then the end of the
+    // connection, and answers on a connection of its own to the proxy's
+    // Via; reply close: the client gets the 200, then the end.
+    tcp_send(
+        &mut c,
+        tcp_request("tmclose", "tmclose-1", me, uas_addr).as_bytes(),
+    );
+    let mut a = accept(&uas);
+    let req = read_message(&mut a, &mut Vec::new()).unwrap();
+    assert_eq!(call_id(&req), "tmclose-1", "{req}");
+    assert!(closed_by_peer(&mut a), "branch connection left open");
+    let mut d = tcp_connect(proxy.addr());
+    tcp_send(&mut d, ok_to(&req).as_bytes());
+    let reply = read_message(&mut c, &mut from_proxy).unwrap();
+    assert!(reply.starts_with("SIP/2.0 200 OK"), "{reply}");
+    assert_eq!(call_id(&reply), "tmclose-1", "{reply}");
+    assert!(closed_by_peer(&mut c), "client connection left open");
 }

@@ -357,8 +357,8 @@ mod tests {
     }
 
     fn streams() -> Vec<Vec<u8>> {
-        let with_body = String::from_utf8_lossy(MSG).replace("l: 5", "Content-Length: 11")
-            + " world";
+        let with_body =
+            String::from_utf8_lossy(MSG).replace("l: 5", "Content-Length: 11") + " world";
         let big_header = format!(
             "OPTIONS sip:a@b SIP/2.0\r\nX-Big: {}\r\nContent-Length: 2\r\n\r\nok",
             "y".repeat(60_000)

@@ -310,7 +310,11 @@ impl TcpNet {
     /// connection to the same peer replaced it.
     fn forget(&self, conn: &TcpConn) {
         let mut table = self.table();
-        if table.by_peer.get(&conn.peer).is_some_and(|c| c.id == conn.id) {
+        if table
+            .by_peer
+            .get(&conn.peer)
+            .is_some_and(|c| c.id == conn.id)
+        {
             table.by_peer.remove(&conn.peer);
         }
         table.by_alias.retain(|_, c| c.id != conn.id);
