@@ -42,14 +42,7 @@ pub enum RouteKind {
     Event,
 }
 
-/// Options for how the message (or its replies) is sent.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SendOptions {
-    /// Close the TCP connection after sending.
-    pub close: bool,
-    /// Only reuse an existing connection, never open one.
-    pub no_connect: bool,
-}
+pub use crate::net::SendOptions;
 
 /// A local socket picked by the script (`KSR.corex.set_send_socket`...):
 /// the protocol and address it is bound to, and its `name` from the config
@@ -87,18 +80,22 @@ pub struct Branch {
     pub socket: Option<SocketRef>,
 }
 
-/// Per-message requests about the Via header the proxy adds (corex's
-/// `via_add_srvid`, `via_add_xavp_params`...). The sending path honours
-/// them once it supports them.
+/// Per-message requests about the Via headers the proxy writes (corex's
+/// `via_add_srvid`, `via_add_xavp_params`...), honoured by
+/// [`crate::forward`] when it builds a request's Via (stateless forward,
+/// tm branches) and by [`Context::reply_to`] for local replies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ViaOptions {
     /// Add the `srvid` parameter (the server id).
     pub add_srvid: bool,
-    /// Add the parameters held in the `via_xavp_params` xavp.
+    /// Add the fields of the xavp named by the `xavp_via_params` core
+    /// parameter as Via parameters.
     pub add_xavp_params: bool,
-    /// Take Via fields (host, port...) from the `via_fields` xavp.
+    /// Take the Via's `address` and `port` from the xavp named by the
+    /// `xavp_via_fields` core parameter.
     pub use_xavp_fields: bool,
-    /// Add the `via_xavp_params` parameters to the Via of local replies.
+    /// Add the fields of the xavp named by the `xavp_via_reply_params`
+    /// core parameter to the top Via of local replies.
     pub reply_add_xavp_params: bool,
 }
 
@@ -129,7 +126,11 @@ pub struct Context {
     pub force_rport: bool,
     /// Add `rport` to the Via this proxy inserts.
     pub add_local_rport: bool,
+    /// How requests forwarded for this message are sent
+    /// (`KSR.set_forward_close()`, `KSR.set_forward_no_connect()`).
     pub forward_send: SendOptions,
+    /// How replies to this message are sent (`KSR.set_reply_close()`,
+    /// `KSR.set_reply_no_connect()`).
     pub reply_send: SendOptions,
     /// Set by `KSR.set_drop()` outside the request route: do not send.
     pub drop: bool,
@@ -141,7 +142,8 @@ pub struct Context {
     /// `KSR.set_advertised_port()`: the port advertised with it.
     pub advertised_port: Option<String>,
     /// `KSR.add_tcp_alias*()`: the port the sender's stream connection
-    /// should also be known by (RFC 5923 style connection reuse).
+    /// was made to stand for too (RFC 5923 style connection reuse); the
+    /// transport has the alias itself.
     pub tcp_alias_port: Option<u16>,
     /// The reply a module chose when a check failed (code, reason), for
     /// functions that send it later (`KSR.sanity.sanity_reply()`).
@@ -278,6 +280,8 @@ pub struct Outgoing {
     pub dst_uri: Option<String>,
     /// The new R-URI (`$ru` if rewritten) when it was forwarded.
     pub new_uri: Option<String>,
+    /// The forward send options when it was forwarded.
+    pub opts: SendOptions,
 }
 
 impl Outgoing {
@@ -285,7 +289,7 @@ impl Outgoing {
     pub fn send(&self, runtime: &Runtime) -> std::io::Result<()> {
         runtime
             .transport()
-            .send(self.proto, self.from, self.dst, &self.bytes)
+            .send_with(self.proto, self.from, self.dst, &self.bytes, self.opts)
     }
 }
 
@@ -403,12 +407,21 @@ impl Context {
     }
 
     /// Sends a reply to `dst` (the sender's address, or the Via port for
-    /// UDP without rport) from the socket the message arrived on, and
-    /// counts it in [`Context::replies_sent`].
+    /// UDP without rport) from the socket the message arrived on, with the
+    /// reply send options, and counts it in [`Context::replies_sent`].
     pub fn reply_to(&mut self, dst: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
-        self.runtime
-            .transport()
-            .send(self.recv.proto, Some(self.recv.local), dst, bytes)?;
+        // `KSR.corex.via_reply_add_xavp_params(1)`: the xavp's fields go
+        // on the reply's top Via.
+        let with_params = crate::forward::reply_via_params(self)
+            .and_then(|params| crate::forward::with_top_via_params(bytes, &params));
+        let bytes = with_params.as_deref().unwrap_or(bytes);
+        self.runtime.transport().send_with(
+            self.recv.proto,
+            Some(self.recv.local),
+            dst,
+            bytes,
+            self.reply_send,
+        )?;
         self.replies_sent += 1;
         Ok(())
     }

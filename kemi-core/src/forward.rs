@@ -13,6 +13,7 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use crate::context::{Context, Outgoing};
 use crate::myself::{self, Target};
 use crate::net::Proto;
+use crate::pv::{XavpList, XavpValue};
 use crate::sip::{HeaderName, HeaderPos, Message, Scheme, Uri, Via};
 
 /// Why a message was not forwarded.
@@ -203,24 +204,127 @@ pub fn local_socket(ctx: &Context, hop: &NextHop) -> SocketAddr {
         .unwrap_or(ctx.recv.local)
 }
 
-/// The sent-by of this proxy's Via: the advertised address/port set for
-/// this message, else the local socket.
+/// The sent-by of this proxy's Via: the `address` and `port` fields of
+/// the `xavp_via_fields` xavp when `KSR.corex.via_use_xavp_fields(1)` asked
+/// for them, else the advertised address/port set for this message, else
+/// the local socket.
 fn sent_by(ctx: &Context, local: SocketAddr) -> String {
-    let host = match ctx.advertised_address.as_deref() {
+    let fields = ctx
+        .via_options
+        .use_xavp_fields
+        .then(|| via_xavp(ctx, "xavp_via_fields"))
+        .flatten();
+    let field = |name: &str| match fields.and_then(|f| f.get(name, 0, false)) {
+        Some(XavpValue::Str(v)) if !v.is_empty() => Some(v.clone()),
+        Some(XavpValue::Int(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let host = match field("address").or_else(|| ctx.advertised_address.clone()) {
         Some(a) if !a.is_empty() => {
             if a.contains(':') && !a.starts_with('[') {
                 format!("[{a}]")
             } else {
-                a.to_string()
+                a
             }
         }
         _ => host_literal(local.ip()),
     };
-    let port = match ctx.advertised_port.as_deref() {
-        Some(p) if !p.is_empty() => p.to_string(),
+    let port = match field("port").or_else(|| ctx.advertised_port.clone()) {
+        Some(p) if !p.is_empty() => p,
         _ => local.port().to_string(),
     };
     format!("{host}:{port}")
+}
+
+/// The fields of the first xavp named by the core parameter `param`
+/// (`xavp_via_params="xvia"`...), when it is set and the xavp exists.
+fn via_xavp<'a>(ctx: &'a Context, param: &str) -> Option<&'a XavpList> {
+    let name = ctx.runtime().config().accepted.get(param)?.as_str()?;
+    match ctx.pv.xavps.get(name, 0, false)? {
+        XavpValue::List(fields) if !name.is_empty() => Some(fields),
+        _ => None,
+    }
+}
+
+/// The xavp's scalar fields as Via parameters, `;name=value` each, in the
+/// xavp's order (the newest field first), as Kamailio serialises them.
+/// A field that would not make a Via parameter (a name that is not a
+/// token, a value with white space, `;`, `,` or control characters) is
+/// left out rather than break the header.
+fn xavp_params(fields: &XavpList) -> String {
+    let mut out = String::new();
+    for (name, value) in fields.iter() {
+        let value = match value {
+            XavpValue::Str(v) => v.clone(),
+            XavpValue::Int(n) => n.to_string(),
+            XavpValue::List(_) => continue,
+        };
+        let value_ok = value
+            .bytes()
+            .all(|b| (b.is_ascii_graphic() && b != b';' && b != b',') || b >= 0x80);
+        if !crate::sip::scan::is_token_str(name) || !value_ok {
+            tracing::debug!("xavp field {name:?}={value:?} cannot be a Via parameter, left out");
+            continue;
+        }
+        out.push_str(&format!(";{name}={value}"));
+    }
+    out
+}
+
+/// The parameters after the branch (and rport) of the Via this proxy adds,
+/// as the script asked through corex: `srvid` with the `server_id` core
+/// parameter (when not 0) after `via_add_srvid(1)`, then the fields of the
+/// `xavp_via_params` xavp after `via_add_xavp_params(1)`.
+pub fn via_extra_params(ctx: &Context) -> String {
+    let mut out = String::new();
+    if ctx.via_options.add_srvid {
+        let server_id = ctx
+            .runtime()
+            .config()
+            .accepted
+            .get("server_id")
+            .and_then(|v| v.as_int())
+            .unwrap_or(0);
+        if server_id != 0 {
+            // Kamailio prints it unsigned.
+            out.push_str(&format!(";srvid={}", server_id as u32));
+        }
+    }
+    if ctx.via_options.add_xavp_params {
+        if let Some(fields) = via_xavp(ctx, "xavp_via_params") {
+            out.push_str(&xavp_params(fields));
+        }
+    }
+    out
+}
+
+/// The parameters to add to the top Via of the replies this proxy builds
+/// for the message (`KSR.corex.via_reply_add_xavp_params(1)`): the fields
+/// of the `xavp_via_reply_params` xavp. `None` when there are none.
+pub fn reply_via_params(ctx: &Context) -> Option<String> {
+    if !ctx.via_options.reply_add_xavp_params {
+        return None;
+    }
+    let params = xavp_params(via_xavp(ctx, "xavp_via_reply_params")?);
+    (!params.is_empty()).then_some(params)
+}
+
+/// `reply` (a serialised message) with `params` (from
+/// [`reply_via_params`]) appended to its top Via; `None` when it has no
+/// Via to append to.
+pub fn with_top_via_params(reply: &[u8], params: &str) -> Option<Vec<u8>> {
+    let mut msg = Message::parse(reply.to_vec()).ok()?;
+    let end = {
+        let via = msg.top_via().ok()?;
+        msg.offset_of(via.raw)? + via.raw.len()
+    };
+    msg.edit(crate::sip::Edit::Splice {
+        start: end,
+        end,
+        text: params.to_string(),
+    })
+    .ok()?;
+    Some(msg.serialize())
 }
 
 /// The bytes a request is forwarded with: the message with its edits, the
@@ -259,6 +363,7 @@ pub fn build_request_with_branch(
     if ctx.add_local_rport {
         via.push_str(";rport");
     }
+    via.push_str(&via_extra_params(ctx));
     let pos = msg
         .headers()
         .find(|h| h.name == HeaderName::Via)
@@ -349,6 +454,7 @@ pub fn forward(ctx: &mut Context, uri: Option<&str>) -> Result<NextHop, ForwardE
         target,
         dst_uri: ctx.dst_uri.clone(),
         new_uri: ctx.new_uri.clone(),
+        opts: ctx.forward_send,
     };
     if ctx.defer_sends {
         ctx.outgoing.push(out);
@@ -410,6 +516,7 @@ pub fn forward_uac(
         target,
         dst_uri: uac.dst_uri,
         new_uri: uac.new_uri,
+        opts: ctx.forward_send,
     };
     if ctx.defer_sends {
         ctx.outgoing.push(out);
@@ -493,9 +600,11 @@ pub fn forward_reply_status(
         bytes = replace_status_line(ctx, &bytes, code, reason);
     }
     let local = local_socket(ctx, &hop);
+    // Either set of options applies to a relayed reply, as in Kamailio.
+    let opts = ctx.forward_send.union(ctx.reply_send);
     ctx.runtime()
         .transport()
-        .send(hop.proto, Some(local), hop.dst, &bytes)?;
+        .send_with(hop.proto, Some(local), hop.dst, &bytes, opts)?;
     Ok(hop)
 }
 
@@ -580,7 +689,9 @@ fn replace_status_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{Capture, RecvInfo};
+    use crate::config::{Config, Value};
+    use crate::net::{Capture, RecvInfo, SendOptions};
+    use crate::pv::XavpList;
     use crate::runtime::Runtime;
     use std::sync::Arc;
 
@@ -594,8 +705,18 @@ CSeq: 1 INVITE\r\n\
 Content-Length: 0\r\n\r\n";
 
     fn ctx_for(bytes: &[u8]) -> (Context, Arc<Capture>) {
+        ctx_with(bytes, &[])
+    }
+
+    /// A context for `bytes` under a config with these core parameters
+    /// (the accepted ones: `server_id`, `xavp_via_params`...).
+    fn ctx_with(bytes: &[u8], params: &[(&str, Value)]) -> (Context, Arc<Capture>) {
         let cap = Arc::new(Capture::default());
-        let rt = Arc::new(Runtime::with_config(Default::default(), cap.clone()));
+        let mut config = Config::default();
+        for (name, value) in params {
+            config.accepted.insert(name.to_string(), value.clone());
+        }
+        let rt = Arc::new(Runtime::with_config(config, cap.clone()));
         rt.set_sockets(vec![
             (Proto::Udp, "198.51.100.1:5060".parse().unwrap()),
             (Proto::Tcp, "198.51.100.1:5060".parse().unwrap()),
@@ -820,5 +941,228 @@ Content-Length: 0\r\n\r\n";
             Err(ForwardError::NotForUs)
         ));
         assert!(cap.take().is_empty());
+    }
+    fn xavp(ctx: &mut Context, name: &str, fields: &[(&str, XavpValue)]) {
+        let mut list = XavpList::default();
+        for (n, v) in fields {
+            list.push_front(n, v.clone());
+        }
+        ctx.pv.xavps.push_front(name, XavpValue::List(list));
+    }
+
+    fn str_value(v: &str) -> XavpValue {
+        XavpValue::Str(v.to_string())
+    }
+
+    fn top_via_of(sent: &crate::net::Sent) -> String {
+        let out = Message::parse(sent.bytes.clone()).unwrap();
+        let raw = out.top_via().unwrap().raw.to_string();
+        raw
+    }
+
+    fn via_params() -> Vec<(&'static str, Value)> {
+        vec![
+            ("server_id", Value::Int(7)),
+            ("xavp_via_params", Value::Str("xvia".into())),
+            ("xavp_via_fields", Value::Str("mvia".into())),
+            ("xavp_via_reply_params", Value::Str("rvia".into())),
+        ]
+    }
+
+    #[test]
+    fn via_srvid_and_xavp_params_follow_branch_and_rport() {
+        let (mut ctx, cap) = ctx_with(INVITE, &via_params());
+        xavp(
+            &mut ctx,
+            "xvia",
+            &[
+                ("srvid", str_value("1")),
+                ("myval", str_value("xyz")),
+                ("num", XavpValue::Int(42)),
+            ],
+        );
+        // Nothing asked: the plain Via.
+        forward(&mut ctx, None).unwrap();
+        let plain = top_via_of(&cap.take()[0]);
+        assert!(plain.ends_with(&stateless_branch(&ctx.msg)), "{plain}");
+
+        ctx.add_local_rport = true;
+        ctx.via_options.add_srvid = true;
+        ctx.via_options.add_xavp_params = true;
+        forward(&mut ctx, None).unwrap();
+        let via = top_via_of(&cap.take()[0]);
+        // As Kamailio 5.6 writes them: rport, srvid, then the fields
+        // newest first.
+        assert_eq!(
+            via,
+            format!(
+                "SIP/2.0/TCP 198.51.100.1:5060;branch={};rport;srvid=7;num=42;myval=xyz;srvid=1",
+                stateless_branch(&ctx.msg)
+            )
+        );
+    }
+
+    #[test]
+    fn via_options_need_their_core_parameters() {
+        // server_id 0 (the default) and no xavp names: nothing to add.
+        let (mut ctx, cap) = ctx_with(INVITE, &[("server_id", Value::Int(0))]);
+        xavp(&mut ctx, "xvia", &[("a", str_value("1"))]);
+        xavp(&mut ctx, "mvia", &[("address", str_value("10.10.10.10"))]);
+        ctx.via_options.add_srvid = true;
+        ctx.via_options.add_xavp_params = true;
+        ctx.via_options.use_xavp_fields = true;
+        forward(&mut ctx, None).unwrap();
+        let via = top_via_of(&cap.take()[0]);
+        assert_eq!(
+            via,
+            format!(
+                "SIP/2.0/TCP 198.51.100.1:5060;branch={}",
+                stateless_branch(&ctx.msg)
+            )
+        );
+        // Named, but the xavp is missing: nothing either.
+        let (mut ctx, cap) = ctx_with(INVITE, &via_params());
+        ctx.via_options.add_xavp_params = true;
+        ctx.via_options.use_xavp_fields = true;
+        forward(&mut ctx, None).unwrap();
+        let via = top_via_of(&cap.take()[0]);
+        assert!(
+            via.starts_with("SIP/2.0/TCP 198.51.100.1:5060;branch="),
+            "{via}"
+        );
+        assert!(!via.contains("srvid"), "{via}");
+    }
+
+    #[test]
+    fn via_fields_from_the_xavp_replace_the_sent_by() {
+        let (mut ctx, cap) = ctx_with(INVITE, &via_params());
+        xavp(
+            &mut ctx,
+            "mvia",
+            &[
+                ("address", str_value("10.10.10.10")),
+                ("port", str_value("5099")),
+            ],
+        );
+        ctx.advertised_address = Some("proxy.example.com".into());
+        // Not asked: the advertised address.
+        forward(&mut ctx, None).unwrap();
+        let via = Message::parse(cap.take()[0].bytes.clone()).unwrap();
+        let top = via.top_via().unwrap();
+        assert_eq!((top.host, top.port), ("proxy.example.com", Some(5060)));
+
+        ctx.via_options.use_xavp_fields = true;
+        forward(&mut ctx, None).unwrap();
+        let out = Message::parse(cap.take()[0].bytes.clone()).unwrap();
+        let top = out.top_via().unwrap();
+        assert_eq!((top.host, top.port), ("10.10.10.10", Some(5099)));
+
+        // Only an address (IPv6): the port stays the socket's.
+        let (mut ctx, cap) = ctx_with(INVITE, &via_params());
+        xavp(&mut ctx, "mvia", &[("address", str_value("2001:db8::5"))]);
+        ctx.via_options.use_xavp_fields = true;
+        forward(&mut ctx, None).unwrap();
+        let out = Message::parse(cap.take()[0].bytes.clone()).unwrap();
+        let top = out.top_via().unwrap();
+        assert_eq!((top.host, top.port), ("[2001:db8::5]", Some(5060)));
+    }
+
+    #[test]
+    fn xavp_fields_that_cannot_be_via_params_are_left_out() {
+        let (mut ctx, cap) = ctx_with(INVITE, &via_params());
+        xavp(
+            &mut ctx,
+            "xvia",
+            &[
+                ("ok", str_value("1")),
+                ("bad value", str_value("x")),
+                ("inject", str_value("1\r\nX-Evil: yes")),
+                ("list", XavpValue::List(XavpList::default())),
+            ],
+        );
+        ctx.via_options.add_xavp_params = true;
+        forward(&mut ctx, None).unwrap();
+        let sent = cap.take();
+        let via = top_via_of(&sent[0]);
+        assert!(via.ends_with(";ok=1"), "{via}");
+        assert!(!String::from_utf8_lossy(&sent[0].bytes).contains("X-Evil"));
+    }
+
+    #[test]
+    fn local_replies_get_the_reply_xavp_params_on_their_top_via() {
+        let (mut ctx, cap) = ctx_with(INVITE, &via_params());
+        xavp(
+            &mut ctx,
+            "rvia",
+            &[("a", str_value("1")), ("b", str_value("two"))],
+        );
+        let reply = crate::sip::build_reply(&ctx.msg, 200, "OK", Some("t"), "", b"").unwrap();
+        let dst = ctx.recv.src;
+        ctx.reply_to(dst, &reply).unwrap();
+        assert_eq!(cap.take()[0].bytes, reply, "not asked: unchanged");
+
+        ctx.via_options.reply_add_xavp_params = true;
+        ctx.reply_to(dst, &reply).unwrap();
+        let sent = cap.take();
+        let out = Message::parse(sent[0].bytes.clone()).unwrap();
+        let vias = out.vias().unwrap();
+        assert_eq!(vias.len(), 1);
+        assert_eq!(
+            vias[0].raw,
+            "SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-abc;b=two;a=1"
+        );
+        // Everything else is as built.
+        assert_eq!(out.call_id().unwrap(), "c1@host");
+        assert_eq!(ctx.replies_sent, 2);
+    }
+
+    #[test]
+    fn send_options_go_with_forwards_and_replies() {
+        let (mut ctx, cap) = ctx_for(INVITE);
+        forward(&mut ctx, None).unwrap();
+        assert_eq!(cap.take()[0].opts, SendOptions::default());
+
+        ctx.forward_send.close = true;
+        ctx.reply_send.no_connect = true;
+        forward(&mut ctx, None).unwrap();
+        let sent = cap.take();
+        assert_eq!(
+            sent[0].opts,
+            SendOptions {
+                close: true,
+                no_connect: false
+            }
+        );
+        // Deferred forwards keep the options they were made with.
+        ctx.defer_sends = true;
+        forward(&mut ctx, None).unwrap();
+        ctx.forward_send = SendOptions::default();
+        let out = ctx.outgoing.remove(0);
+        out.send(ctx.runtime()).unwrap();
+        assert!(cap.take()[0].opts.close);
+
+        // Replies to the message: the reply options.
+        let dst = ctx.recv.src;
+        ctx.reply_to(dst, b"SIP/2.0 200 OK\r\n\r\n").unwrap();
+        assert_eq!(
+            cap.take()[0].opts,
+            SendOptions {
+                close: false,
+                no_connect: true
+            }
+        );
+
+        // A relayed reply: both sets.
+        let (mut ctx, cap) = ctx_for(REPLY);
+        ctx.forward_send.no_connect = true;
+        ctx.reply_send.close = true;
+        forward_reply(&mut ctx).unwrap();
+        assert_eq!(
+            cap.take()[0].opts,
+            SendOptions {
+                close: true,
+                no_connect: true
+            }
+        );
     }
 }

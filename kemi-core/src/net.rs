@@ -85,6 +85,30 @@ impl Default for RecvInfo {
     }
 }
 
+/// How a message is sent over a connection (TCP and the other stream
+/// transports): what the script asked with `KSR.set_forward_close()`,
+/// `KSR.set_reply_no_connect()`... Datagram transports have nothing to
+/// apply them to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SendOptions {
+    /// Close the connection once the message is sent.
+    pub close: bool,
+    /// Send only over a connection already open to the destination; fail
+    /// rather than open one.
+    pub no_connect: bool,
+}
+
+impl SendOptions {
+    /// Both sets of options at once (a reply forwarded statelessly honours
+    /// the forward and the reply options, as Kamailio does).
+    pub fn union(self, other: SendOptions) -> SendOptions {
+        SendOptions {
+            close: self.close || other.close,
+            no_connect: self.no_connect || other.no_connect,
+        }
+    }
+}
+
 /// Sends bytes on the proxy's sockets. The proxy provides one; every
 /// worker shares it.
 pub trait Transport: Send + Sync {
@@ -98,6 +122,33 @@ pub trait Transport: Send + Sync {
         dst: SocketAddr,
         bytes: &[u8],
     ) -> io::Result<()>;
+
+    /// [`Transport::send`] with the script's [`SendOptions`]. A transport
+    /// without connections has nothing to apply them to: by default they
+    /// are ignored.
+    fn send_with(
+        &self,
+        proto: Proto,
+        from: Option<SocketAddr>,
+        dst: SocketAddr,
+        bytes: &[u8],
+        opts: SendOptions,
+    ) -> io::Result<()> {
+        let _ = opts;
+        self.send(proto, from, dst, bytes)
+    }
+
+    /// Lets the `proto` connection whose peer is `peer` also carry what is
+    /// sent to `alias` (`KSR.add_tcp_alias()`; RFC 5923 connection reuse).
+    /// An error when there is no such open connection, or the transport
+    /// has no connections (the default).
+    fn add_alias(&self, proto: Proto, peer: SocketAddr, alias: SocketAddr) -> io::Result<()> {
+        let _ = (peer, alias);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("{proto} connections cannot have aliases here"),
+        ))
+    }
 }
 
 /// One message a [`Capture`] transport was asked to send.
@@ -107,6 +158,15 @@ pub struct Sent {
     pub from: Option<SocketAddr>,
     pub dst: SocketAddr,
     pub bytes: Vec<u8>,
+    pub opts: SendOptions,
+}
+
+/// One alias a [`Capture`] transport was asked to add.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Alias {
+    pub proto: Proto,
+    pub peer: SocketAddr,
+    pub alias: SocketAddr,
 }
 
 /// A transport that records what it is asked to send instead of sending it:
@@ -114,12 +174,18 @@ pub struct Sent {
 #[derive(Debug, Default)]
 pub struct Capture {
     sent: Mutex<Vec<Sent>>,
+    aliases: Mutex<Vec<Alias>>,
 }
 
 impl Capture {
     /// Takes everything sent so far.
     pub fn take(&self) -> Vec<Sent> {
         std::mem::take(&mut *self.sent.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Takes every alias added so far.
+    pub fn take_aliases(&self) -> Vec<Alias> {
+        std::mem::take(&mut *self.aliases.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -131,6 +197,17 @@ impl Transport for Capture {
         dst: SocketAddr,
         bytes: &[u8],
     ) -> io::Result<()> {
+        self.send_with(proto, from, dst, bytes, SendOptions::default())
+    }
+
+    fn send_with(
+        &self,
+        proto: Proto,
+        from: Option<SocketAddr>,
+        dst: SocketAddr,
+        bytes: &[u8],
+        opts: SendOptions,
+    ) -> io::Result<()> {
         self.sent
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -139,7 +216,16 @@ impl Transport for Capture {
                 from,
                 dst,
                 bytes: bytes.to_vec(),
+                opts,
             });
+        Ok(())
+    }
+
+    fn add_alias(&self, proto: Proto, peer: SocketAddr, alias: SocketAddr) -> io::Result<()> {
+        self.aliases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Alias { proto, peer, alias });
         Ok(())
     }
 }

@@ -320,12 +320,28 @@ fn advertised_address_and_tcp_alias() {
     // Aliases only make sense on streams.
     assert_eq!(i(&mut c, "add_tcp_alias", &[Arg::Int(5070)]), 0);
     assert_eq!(i(&mut c, "add_tcp_alias_via", &[]), 0);
-    let (mut t, _) = setup(INVITE, Proto::Tcp, Config::default());
+    assert!(cap.take_aliases().is_empty());
+    let (mut t, cap) = setup(INVITE, Proto::Tcp, Config::default());
     assert_eq!(i(&mut t, "add_tcp_alias", &[Arg::Int(70000)]), 0);
     assert_eq!(i(&mut t, "add_tcp_alias", &[Arg::Int(5070)]), 1);
     assert_eq!(t.tcp_alias_port, Some(5070));
     assert_eq!(i(&mut t, "add_tcp_alias_via", &[]), 1);
     assert_eq!(t.tcp_alias_port, Some(5062));
+    // The transport got both, for the sender's own address.
+    let src = t.recv.src;
+    let aliases: Vec<(SocketAddr, SocketAddr)> = cap
+        .take_aliases()
+        .into_iter()
+        .inspect(|a| assert_eq!(a.proto, Proto::Tcp))
+        .map(|a| (a.peer, a.alias))
+        .collect();
+    assert_eq!(
+        aliases,
+        [
+            (src, SocketAddr::new(src.ip(), 5070)),
+            (src, SocketAddr::new(src.ip(), 5062))
+        ]
+    );
 }
 
 #[test]

@@ -106,6 +106,7 @@ pub fn settings_of(cfg: &Config, file: &str) -> Result<(Settings, Vec<String>), 
         disable_tcp: cfg.disable_tcp,
         tcp_lifetime: Duration::from_secs(u64::from(cfg.tcp_connection_lifetime)),
         tcp_max_connections: usize::try_from(cfg.tcp_max_connections).unwrap_or(usize::MAX),
+        tcp_accept_no_cl: cfg.tcp_accept_no_cl,
         debug: cfg.debug,
     };
     Ok((settings, warnings))

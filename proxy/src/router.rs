@@ -10,7 +10,7 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::{Arc, OnceLock};
 
-use kemi_core::net::{Proto as NetProto, Transport};
+use kemi_core::net::{Proto as NetProto, SendOptions, Transport};
 use kemi_core::sip::Message;
 
 use crate::sipmsg;
@@ -125,6 +125,17 @@ pub struct Network {
 
 impl Network {
     pub fn send(&self, proto: Proto, dst: SocketAddr, bytes: &[u8]) -> io::Result<()> {
+        self.send_with(proto, dst, bytes, SendOptions::default())
+    }
+
+    /// [`Network::send`] with connection options (ignored by UDP).
+    pub fn send_with(
+        &self,
+        proto: Proto,
+        dst: SocketAddr,
+        bytes: &[u8],
+        opts: SendOptions,
+    ) -> io::Result<()> {
         match proto {
             Proto::Udp => {
                 let socket = self
@@ -137,7 +148,7 @@ impl Network {
             }
             Proto::Tcp => {
                 let tcp = self.tcp.as_ref().ok_or_else(|| no_socket(proto, dst))?;
-                tcp.send(dst, bytes)
+                tcp.send(dst, bytes, opts)
             }
         }
     }
@@ -155,6 +166,17 @@ impl Transport for Network {
         dst: SocketAddr,
         bytes: &[u8],
     ) -> io::Result<()> {
+        Transport::send_with(self, proto, from, dst, bytes, SendOptions::default())
+    }
+
+    fn send_with(
+        &self,
+        proto: NetProto,
+        from: Option<SocketAddr>,
+        dst: SocketAddr,
+        bytes: &[u8],
+        opts: SendOptions,
+    ) -> io::Result<()> {
         match proto {
             NetProto::Udp => {
                 let chosen = from.and_then(|f| {
@@ -168,10 +190,20 @@ impl Transport for Network {
                     None => Network::send(self, Proto::Udp, dst, bytes),
                 }
             }
-            NetProto::Tcp => Network::send(self, Proto::Tcp, dst, bytes),
+            NetProto::Tcp => Network::send_with(self, Proto::Tcp, dst, bytes, opts),
             other => Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 format!("cannot send to {dst}: {other} is not supported"),
+            )),
+        }
+    }
+
+    fn add_alias(&self, proto: NetProto, peer: SocketAddr, alias: SocketAddr) -> io::Result<()> {
+        match (proto, &self.tcp) {
+            (NetProto::Tcp, Some(tcp)) => tcp.add_alias(peer, alias),
+            _ => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("no {proto} connections to alias"),
             )),
         }
     }
@@ -193,6 +225,17 @@ impl ProxyTransport {
     }
 }
 
+impl ProxyTransport {
+    fn network(&self) -> io::Result<&Arc<Network>> {
+        self.net.get().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the proxy's sockets are not open yet",
+            )
+        })
+    }
+}
+
 impl Transport for ProxyTransport {
     fn send(
         &self,
@@ -201,13 +244,25 @@ impl Transport for ProxyTransport {
         dst: SocketAddr,
         bytes: &[u8],
     ) -> io::Result<()> {
-        match self.net.get() {
-            Some(net) => Transport::send(&**net, proto, from, dst, bytes),
-            None => Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                format!("cannot send to {dst}: the proxy's sockets are not open yet"),
-            )),
-        }
+        Transport::send_with(self, proto, from, dst, bytes, SendOptions::default())
+    }
+
+    fn send_with(
+        &self,
+        proto: NetProto,
+        from: Option<SocketAddr>,
+        dst: SocketAddr,
+        bytes: &[u8],
+        opts: SendOptions,
+    ) -> io::Result<()> {
+        let net = self
+            .network()
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot send to {dst}: {e}")))?;
+        Transport::send_with(&**net, proto, from, dst, bytes, opts)
+    }
+
+    fn add_alias(&self, proto: NetProto, peer: SocketAddr, alias: SocketAddr) -> io::Result<()> {
+        Transport::add_alias(&**self.network()?, proto, peer, alias)
     }
 }
 

@@ -132,8 +132,13 @@ impl Server {
             polls.push((poll, rx));
             handles.push(WorkerHandle { tx, waker });
         }
-        let tcp_net = (!settings.disable_tcp)
-            .then(|| Arc::new(TcpNet::new(handles, settings.tcp_max_connections)));
+        let tcp_net = (!settings.disable_tcp).then(|| {
+            Arc::new(TcpNet::new(
+                handles,
+                settings.tcp_max_connections,
+                settings.tcp_accept_no_cl,
+            ))
+        });
         let net = Arc::new(Network {
             udp: udp_socks.clone(),
             tcp: tcp_net.clone(),

@@ -87,6 +87,9 @@ pub struct Settings {
     pub tcp_lifetime: Duration,
     /// `tcp_max_connections=`: open TCP connections allowed at once.
     pub tcp_max_connections: usize,
+    /// `tcp_accept_no_cl=`: a TCP message without Content-Length has no
+    /// body (instead of being refused).
+    pub tcp_accept_no_cl: bool,
     /// `debug=` (Kamailio scale: -5 alert .. 3 debug).
     pub debug: i32,
 }
@@ -101,6 +104,7 @@ impl Default for Settings {
             disable_tcp: false,
             tcp_lifetime: Duration::from_secs(DEFAULT_TCP_LIFETIME),
             tcp_max_connections: DEFAULT_TCP_MAX_CONNECTIONS,
+            tcp_accept_no_cl: false,
             debug: 0,
         }
     }

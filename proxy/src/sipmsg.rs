@@ -4,7 +4,9 @@
 
 use std::net::SocketAddr;
 
-use kemi_core::sip::{self, looks_like_request, reply_to_unparsable, Message, ParseError};
+use kemi_core::sip::{
+    self, looks_like_request, reply_to_unparsable, Message, ParseError, StreamFramer,
+};
 
 /// Why a message could not be used, and whether the sender can be told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,9 +37,10 @@ fn is_ack(buf: &[u8]) -> bool {
 
 /// For stream transports: the length of the first frame in `buf` (a
 /// message, or a CRLF keepalive; see [`sip::keepalive`]), `None` while more
-/// bytes are needed. An error means the stream cannot be framed any more.
-pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, BadMessage> {
-    sip::frame_len(buf).map_err(|e| BadMessage::of(buf, &e))
+/// bytes are needed, found by the stream's `framer` (which remembers how
+/// far it got). An error means the stream cannot be framed any more.
+pub fn next_frame(framer: &mut StreamFramer, buf: &[u8]) -> Result<Option<usize>, BadMessage> {
+    framer.next_frame(buf).map_err(|e| BadMessage::of(buf, &e))
 }
 
 /// Parses one whole message (a datagram, or one framed stream message).

@@ -334,15 +334,18 @@ KSR.set_advertised_address = function(addr) end
 KSR.set_advertised_port = function(port) end
 
 ---For a message received over a stream (TCP, TLS, WS, WSS): lets the
----connection also stand for the sender's `port`, so requests to it
----reuse the connection. 1 when recorded, 0 otherwise.
+---connection also stand for the sender's address with `port`, so
+---what is sent there (requests, replies) goes over this connection
+---instead of a new one. 1 when the transport took the alias, 0
+---otherwise (not a stream, bad port, connection gone).
 ---
 ---`int KSR.add_tcp_alias(int port)`
 ---@param port integer
 ---@return integer
 KSR.add_tcp_alias = function(port) end
 
----Like `KSR.add_tcp_alias()` with the port of the top Via's sent-by.
+---Like `KSR.add_tcp_alias()` with the port of the top Via's sent-by
+---(its transport's default port when the Via has none).
 ---
 ---`int KSR.add_tcp_alias_via()`
 ---@return integer
@@ -2572,33 +2575,37 @@ KSR.corex.set_recv_socket_name = function(ssock) end
 ---@return integer
 KSR.corex.set_source_address = function(saddr) end
 
----Asks for the `srvid` parameter in the Via this proxy adds (non-zero
----`fval`) or not. Recorded in the context; the sending path does not
----add the parameter yet. Always 1.
+---Asks for the `srvid` parameter (the `server_id` core parameter,
+---when not 0) in the Via this proxy adds to the requests it forwards
+---for this message (non-zero `fval`), or not. Always 1.
 ---
 ---`int KSR.corex.via_add_srvid(int fval)`
 ---@param fval integer
 ---@return integer
 KSR.corex.via_add_srvid = function(fval) end
 
----Asks for the `via_xavp_params` xavp's fields as parameters of the
----added Via. Recorded only: there is no xavp store here yet. Always 1.
+---Asks for the fields of the xavp named by the `xavp_via_params` core
+---parameter as `;name=value` parameters of the Via this proxy adds
+---(non-zero `fval`), or not. Always 1.
 ---
 ---`int KSR.corex.via_add_xavp_params(int fval)`
 ---@param fval integer
 ---@return integer
 KSR.corex.via_add_xavp_params = function(fval) end
 
----Asks for Via fields taken from the `via_fields` xavp. Recorded
----only: there is no xavp store here yet. Always 1.
+---Asks for the host and port of the Via this proxy adds to be taken
+---from the `address` and `port` fields of the xavp named by the
+---`xavp_via_fields` core parameter (non-zero `fval`), or not.
+---Always 1.
 ---
 ---`int KSR.corex.via_use_xavp_fields(int fval)`
 ---@param fval integer
 ---@return integer
 KSR.corex.via_use_xavp_fields = function(fval) end
 
----Asks for the `via_xavp_params` parameters in the Via of local
----replies. Recorded only, as `via_add_xavp_params`. Always 1.
+---Asks for the fields of the xavp named by the `xavp_via_reply_params`
+---core parameter as parameters of the top Via of the replies this
+---proxy sends for the message (non-zero `fval`), or not. Always 1.
 ---
 ---`int KSR.corex.via_reply_add_xavp_params(int fval)`
 ---@param fval integer

@@ -622,21 +622,38 @@ pub mod kemi {
     }
 
     /// For a message received over a stream (TCP, TLS, WS, WSS): lets the
-    /// connection also stand for the sender's `port`, so requests to it
-    /// reuse the connection. 1 when recorded, 0 otherwise.
+    /// connection also stand for the sender's address with `port`, so
+    /// what is sent there (requests, replies) goes over this connection
+    /// instead of a new one. 1 when the transport took the alias, 0
+    /// otherwise (not a stream, bad port, connection gone).
     #[kemi_export]
     pub fn add_tcp_alias(ctx: &mut Context, port: i32) -> i32 {
         let is_stream = recv_proto_in(ctx, &[Proto::Tcp, Proto::Tls, Proto::Ws, Proto::Wss]);
-        match u16::try_from(port) {
-            Ok(p) if p > 0 && is_stream => {
-                ctx.tcp_alias_port = Some(p);
+        let port = match u16::try_from(port) {
+            Ok(p) if p > 0 && is_stream => p,
+            _ => return 0,
+        };
+        // The sender's own address only: an alias for another host would
+        // let any client draw that host's traffic onto its connection.
+        let alias = std::net::SocketAddr::new(ctx.recv.src.ip(), port);
+        let added = ctx
+            .runtime()
+            .transport()
+            .add_alias(ctx.recv.proto, ctx.recv.src, alias);
+        match added {
+            Ok(()) => {
+                ctx.tcp_alias_port = Some(port);
                 1
             }
-            _ => 0,
+            Err(e) => {
+                tracing::debug!(peer = %ctx.recv.src, "add_tcp_alias({port}): {e}");
+                0
+            }
         }
     }
 
-    /// Like `KSR.add_tcp_alias()` with the port of the top Via's sent-by.
+    /// Like `KSR.add_tcp_alias()` with the port of the top Via's sent-by
+    /// (its transport's default port when the Via has none).
     #[kemi_export]
     pub fn add_tcp_alias_via(ctx: &mut Context) -> i32 {
         let port = match ctx.msg.top_via() {

@@ -33,7 +33,7 @@ mod via;
 pub use edit::{Edit, HeaderPos};
 pub use error::{EditError, ParseError};
 pub use fields::{check_date, CSeq, MediaType, MAX_CSEQ};
-pub use framing::{frame_len, keepalive, KeepAlive};
+pub use framing::{frame_len, keepalive, KeepAlive, StreamFramer};
 pub use header::{Header, HeaderName};
 pub use message::Message;
 pub use method::Method;

@@ -414,9 +414,15 @@ pub fn reply(ctx: &mut Context, code: u16, reason: &str, headers: &str) -> i32 {
     if t.final_sent && code >= 200 && !(200..300).contains(&code) {
         return -1;
     }
-    // The script may have queued reply headers since the snapshot.
+    // The script may have queued reply headers or set reply options
+    // since the snapshot.
     t.request.reply_headers = ctx.reply_headers.clone();
     t.request.reply_body = ctx.reply_body.clone();
+    t.request.reply_send = ctx.reply_send;
+    t.request.via_options = ctx.via_options;
+    if ctx.via_options.reply_add_xavp_params {
+        t.request.pv.xavps = ctx.pv.xavps.clone();
+    }
     let Some(bytes) = t.local_reply(code, reason, headers) else {
         return -1;
     };
@@ -541,7 +547,8 @@ fn send_branches(tm: &Tm, tx: &TxRef, pending: Vec<PendingBranch>, engine: &mut 
             cancel_interval: t.timers.t1,
             round,
         };
-        let sent = !dropped && transaction::send(&*t.transport, &b, &b.request);
+        let sent =
+            !dropped && transaction::send_with(&*t.transport, &b, &b.request, ctx.forward_send);
         let udp = b.hop.proto == Proto::Udp;
         let at = b.fr_deadline;
         let first_retransmit = now + b.retransmit;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kemi_core::forward::NextHop;
-use kemi_core::net::{Proto, Transport};
+use kemi_core::net::{Proto, SendOptions, Transport};
 use kemi_core::sip::{build_reply, HeaderName, Message, Method};
 use kemi_core::Context;
 
@@ -185,16 +185,24 @@ impl Tx {
         extra.push_str(&self.request.reply_headers);
         extra.push_str(headers);
         let body = self.request.reply_body.as_deref().unwrap_or_default();
-        build_reply(&msg, code, reason, tag, &extra, body).ok()
+        let reply = build_reply(&msg, code, reason, tag, &extra, body).ok()?;
+        // `KSR.corex.via_reply_add_xavp_params(1)`.
+        Some(
+            kemi_core::forward::reply_via_params(&self.request)
+                .and_then(|p| kemi_core::forward::with_top_via_params(&reply, &p))
+                .unwrap_or(reply),
+        )
     }
 
-    /// Sends bytes to the upstream client.
+    /// Sends bytes to the upstream client, with the request's reply send
+    /// options (`KSR.set_reply_close()`...).
     pub fn send_upstream(&self, bytes: &[u8]) {
-        if let Err(e) = self.transport.send(
+        if let Err(e) = self.transport.send_with(
             self.reply_proto,
             Some(self.reply_local),
             self.reply_dst,
             bytes,
+            self.request.reply_send,
         ) {
             tracing::debug!(dst = %self.reply_dst, "tm: sending a reply: {e}");
         }
@@ -318,7 +326,18 @@ fn hop_request(request: &[u8], method: &str, to: Option<&str>) -> Option<Vec<u8>
 
 /// Sends bytes on a branch's hop.
 pub fn send(transport: &dyn Transport, b: &UacBranch, bytes: &[u8]) -> bool {
-    match transport.send(b.hop.proto, Some(b.local), b.hop.dst, bytes) {
+    send_with(transport, b, bytes, SendOptions::default())
+}
+
+/// [`send`] with send options: the branch's request goes with the forward
+/// options the script set (`KSR.set_forward_close()`...).
+pub fn send_with(
+    transport: &dyn Transport,
+    b: &UacBranch,
+    bytes: &[u8],
+    opts: SendOptions,
+) -> bool {
+    match transport.send_with(b.hop.proto, Some(b.local), b.hop.dst, bytes, opts) {
         Ok(()) => true,
         Err(e) => {
             tracing::debug!(dst = %b.hop.dst, "tm: send failed: {e}");

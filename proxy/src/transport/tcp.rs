@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::router::{Network, Outbound, Proto, ReplyPath, Router};
-use kemi_core::sip::{self, KeepAlive};
+use kemi_core::net::SendOptions;
+use kemi_core::sip::{self, KeepAlive, StreamFramer};
 
 use crate::sipmsg;
 use crate::stats::WorkerStats;
@@ -126,6 +127,16 @@ impl TcpConn {
         e
     }
 
+    /// Ends the connection after what was written: the peer gets it all,
+    /// then the end of the stream. Nobody sends on it any more; the owning
+    /// worker closes the socket when the peer closes its side, or at its
+    /// next sweep.
+    fn close_after_send(&self) {
+        let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        self.closed.store(true, Ordering::Release);
+        let _ = writer.shutdown(NetShutdown::Write);
+    }
+
     /// Closes for both directions, from the owning worker.
     fn close(&self) {
         let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -153,6 +164,9 @@ fn wait_writable(stream: &TcpStream, timeout: Duration) -> bool {
 pub struct Handoff {
     pub stream: TcpStream,
     pub conn: Arc<TcpConn>,
+    /// `tcp_accept_no_cl`: frame messages without Content-Length as
+    /// bodiless instead of refusing them.
+    pub accept_no_cl: bool,
 }
 
 /// A TCP worker's way in: the channel it takes connections from and the
@@ -162,10 +176,21 @@ pub struct WorkerHandle {
     pub waker: Arc<Waker>,
 }
 
+/// The most aliases one connection may have (Kamailio's limit too).
+pub const MAX_ALIASES: usize = 4;
+
+/// Open connections by peer address, and the other addresses
+/// (`KSR.add_tcp_alias()`) some of them stand for.
+#[derive(Default)]
+struct Table {
+    by_peer: HashMap<SocketAddr, Arc<TcpConn>>,
+    by_alias: HashMap<SocketAddr, Arc<TcpConn>>,
+}
+
 /// Shared TCP state: the connection table and the workers that own
 /// connections.
 pub struct TcpNet {
-    conns: Mutex<HashMap<SocketAddr, Arc<TcpConn>>>,
+    conns: Mutex<Table>,
     /// One lock per peer being connected to, so that threads sending to
     /// the same new peer at once open one connection, while a slow
     /// connect to one peer does not hold up others.
@@ -173,15 +198,18 @@ pub struct TcpNet {
     workers: Vec<WorkerHandle>,
     /// `tcp_max_connections`: beyond this, new connections are refused.
     max_conns: usize,
+    /// `tcp_accept_no_cl`, for every connection's framing.
+    accept_no_cl: bool,
     next_worker: AtomicUsize,
     next_id: AtomicU64,
     epoch: Instant,
 }
 
 impl TcpNet {
-    pub fn new(workers: Vec<WorkerHandle>, max_conns: usize) -> Self {
+    pub fn new(workers: Vec<WorkerHandle>, max_conns: usize, accept_no_cl: bool) -> Self {
         TcpNet {
-            conns: Mutex::new(HashMap::new()),
+            accept_no_cl,
+            conns: Mutex::new(Table::default()),
             connecting: Mutex::new(HashMap::new()),
             workers,
             max_conns,
@@ -191,17 +219,54 @@ impl TcpNet {
         }
     }
 
-    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Arc<TcpConn>>> {
+    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
         self.conns.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The open connection to `peer`, if any.
+    /// The open connection to `peer`, if any: one whose peer it is, else
+    /// one that has it as an alias.
     pub fn get(&self, peer: SocketAddr) -> Option<Arc<TcpConn>> {
-        self.table().get(&peer).filter(|c| !c.is_closed()).cloned()
+        let table = self.table();
+        let open = |c: &&Arc<TcpConn>| !c.is_closed();
+        table
+            .by_peer
+            .get(&peer)
+            .filter(open)
+            .or_else(|| table.by_alias.get(&peer).filter(open))
+            .cloned()
     }
 
     pub fn len(&self) -> usize {
-        self.table().len()
+        self.table().by_peer.len()
+    }
+
+    /// Lets the open connection from `peer` also carry what is sent to
+    /// `alias`. Refused when there is no such connection or it already
+    /// has [`MAX_ALIASES`] others.
+    pub fn add_alias(&self, peer: SocketAddr, alias: SocketAddr) -> io::Result<()> {
+        let mut table = self.table();
+        let conn = table
+            .by_peer
+            .get(&peer)
+            .filter(|c| !c.is_closed())
+            .cloned()
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    format!("no open TCP connection from {peer}"),
+                )
+            })?;
+        if alias == peer || table.by_alias.get(&alias).is_some_and(|c| c.id == conn.id) {
+            return Ok(());
+        }
+        let count = table.by_alias.values().filter(|c| c.id == conn.id).count();
+        if count >= MAX_ALIASES {
+            return Err(io::Error::other(format!(
+                "the TCP connection from {peer} has {MAX_ALIASES} aliases already"
+            )));
+        }
+        table.by_alias.insert(alias, conn);
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -227,10 +292,11 @@ impl TcpNet {
         }
         let i = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
         let worker = &self.workers[i];
-        self.table().insert(conn.peer, Arc::clone(&conn));
+        self.table().by_peer.insert(conn.peer, Arc::clone(&conn));
         let handoff = Handoff {
             stream,
             conn: Arc::clone(&conn),
+            accept_no_cl: self.accept_no_cl,
         };
         if worker.tx.send(handoff).is_err() {
             self.forget(&conn);
@@ -240,20 +306,27 @@ impl TcpNet {
         Ok(conn)
     }
 
-    /// Removes `conn` from the table unless a newer connection to the same
-    /// peer replaced it.
+    /// Removes `conn` (and its aliases) from the table unless a newer
+    /// connection to the same peer replaced it.
     fn forget(&self, conn: &TcpConn) {
         let mut table = self.table();
-        if table.get(&conn.peer).is_some_and(|c| c.id == conn.id) {
-            table.remove(&conn.peer);
+        if table
+            .by_peer
+            .get(&conn.peer)
+            .is_some_and(|c| c.id == conn.id)
+        {
+            table.by_peer.remove(&conn.peer);
         }
+        table.by_alias.retain(|_, c| c.id != conn.id);
     }
 
-    /// Sends over the open connection to `dst`, or opens one.
-    pub fn send(&self, dst: SocketAddr, bytes: &[u8]) -> io::Result<()> {
+    /// Sends over the open connection to `dst`, or opens one; as `opts`
+    /// ask, only over an open one, and/or closing it afterwards.
+    pub fn send(&self, dst: SocketAddr, bytes: &[u8], opts: SendOptions) -> io::Result<()> {
+        let mut sent_on = None;
         if let Some(conn) = self.get(dst) {
             match conn.send(bytes) {
-                Ok(()) => return Ok(()),
+                Ok(()) => sent_on = Some(conn),
                 // A dead connection: forget it and try a fresh one.
                 Err(e) => {
                     tracing::debug!(peer = %dst, "TCP send failed, reconnecting: {e}");
@@ -261,8 +334,26 @@ impl TcpNet {
                 }
             }
         }
-        let conn = self.connect(dst)?;
-        conn.send(bytes)
+        let conn = match sent_on {
+            Some(conn) => conn,
+            None if opts.no_connect => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    format!("no open TCP connection to {dst}, and connecting is not allowed"),
+                ))
+            }
+            None => {
+                let conn = self.connect(dst)?;
+                conn.send(bytes)?;
+                conn
+            }
+        };
+        if opts.close {
+            tracing::debug!(peer = %conn.peer, "closing the TCP connection after sending, as asked");
+            conn.close_after_send();
+            self.forget(&conn);
+        }
+        Ok(())
     }
 
     /// The connection to `dst`: the one another thread just opened, or a
@@ -299,16 +390,19 @@ impl TcpNet {
     }
 }
 
-/// A connection as its owning worker sees it: the polled socket and the
-/// bytes read but not yet framed into a message.
+/// A connection as its owning worker sees it: the polled socket, the
+/// bytes read but not yet framed into a message, and how far framing got
+/// in them.
 pub struct Stream {
     socket: mio::net::TcpStream,
     pub conn: Arc<TcpConn>,
     buf: Vec<u8>,
+    framer: StreamFramer,
     registered: bool,
 }
 
 impl Stream {
+    /// Starts polling a handed-over connection.
     pub fn register(handoff: Handoff, registry: &Registry, token: Token) -> io::Result<Stream> {
         let mut socket = mio::net::TcpStream::from_std(handoff.stream);
         registry.register(&mut socket, token, Interest::READABLE)?;
@@ -316,6 +410,7 @@ impl Stream {
             socket,
             conn: handoff.conn,
             buf: Vec::new(),
+            framer: StreamFramer::new(handoff.accept_no_cl),
             registered: true,
         })
     }
@@ -333,7 +428,15 @@ impl Stream {
             match self.socket.read(scratch) {
                 Ok(0) => {
                     // Peer closed; route what is complete, drop the rest.
-                    self.route_framed(router, net, stats);
+                    if self.route_framed(router, net, stats) && is_truncated(&self.buf) {
+                        WorkerStats::inc(&stats.dropped);
+                        WorkerStats::inc(&stats.malformed);
+                        tracing::debug!(
+                            peer = %self.conn.peer,
+                            len = self.buf.len(),
+                            "TCP connection closed in the middle of a message, dropped"
+                        );
+                    }
                     return false;
                 }
                 Ok(n) => {
@@ -369,7 +472,7 @@ impl Stream {
             if pending.is_empty() {
                 break true;
             }
-            match sipmsg::frame_len(pending) {
+            match sipmsg::next_frame(&mut self.framer, pending) {
                 Ok(Some(len)) if len <= MAX_BUFFERED => {
                     let msg = pending.get(..len).unwrap_or(pending);
                     start += len.max(1);
@@ -424,6 +527,12 @@ impl Stream {
             tcp.forget(&self.conn);
         }
     }
+}
+
+/// True when bytes left unframed at the end of a stream are part of a
+/// message, not just line ends between messages.
+fn is_truncated(rest: &[u8]) -> bool {
+    rest.iter().any(|b| !matches!(b, b'\r' | b'\n'))
 }
 
 /// Binds a TCP listener with `SO_REUSEADDR` (restarts must not wait for

@@ -417,8 +417,10 @@ def set_advertised_port(port: str) -> int:
 def add_tcp_alias(port: int) -> int:
     """
     For a message received over a stream (TCP, TLS, WS, WSS): lets the
-    connection also stand for the sender's `port`, so requests to it
-    reuse the connection. 1 when recorded, 0 otherwise.
+    connection also stand for the sender's address with `port`, so
+    what is sent there (requests, replies) goes over this connection
+    instead of a new one. 1 when the transport took the alias, 0
+    otherwise (not a stream, bad port, connection gone).
 
     Kamailio signature: ``int KSR.add_tcp_alias(int port)``
     """
@@ -426,7 +428,8 @@ def add_tcp_alias(port: int) -> int:
 
 def add_tcp_alias_via() -> int:
     """
-    Like `KSR.add_tcp_alias()` with the port of the top Via's sent-by.
+    Like `KSR.add_tcp_alias()` with the port of the top Via's sent-by
+    (its transport's default port when the Via has none).
 
     Kamailio signature: ``int KSR.add_tcp_alias_via()``
     """

@@ -106,9 +106,9 @@ def set_source_address(saddr: str) -> int:
 
 def via_add_srvid(fval: int) -> int:
     """
-    Asks for the `srvid` parameter in the Via this proxy adds (non-zero
-    `fval`) or not. Recorded in the context; the sending path does not
-    add the parameter yet. Always 1.
+    Asks for the `srvid` parameter (the `server_id` core parameter,
+    when not 0) in the Via this proxy adds to the requests it forwards
+    for this message (non-zero `fval`), or not. Always 1.
 
     Kamailio signature: ``int KSR.corex.via_add_srvid(int fval)``
     """
@@ -116,8 +116,9 @@ def via_add_srvid(fval: int) -> int:
 
 def via_add_xavp_params(fval: int) -> int:
     """
-    Asks for the `via_xavp_params` xavp's fields as parameters of the
-    added Via. Recorded only: there is no xavp store here yet. Always 1.
+    Asks for the fields of the xavp named by the `xavp_via_params` core
+    parameter as `;name=value` parameters of the Via this proxy adds
+    (non-zero `fval`), or not. Always 1.
 
     Kamailio signature: ``int KSR.corex.via_add_xavp_params(int fval)``
     """
@@ -125,8 +126,10 @@ def via_add_xavp_params(fval: int) -> int:
 
 def via_use_xavp_fields(fval: int) -> int:
     """
-    Asks for Via fields taken from the `via_fields` xavp. Recorded
-    only: there is no xavp store here yet. Always 1.
+    Asks for the host and port of the Via this proxy adds to be taken
+    from the `address` and `port` fields of the xavp named by the
+    `xavp_via_fields` core parameter (non-zero `fval`), or not.
+    Always 1.
 
     Kamailio signature: ``int KSR.corex.via_use_xavp_fields(int fval)``
     """
@@ -134,8 +137,9 @@ def via_use_xavp_fields(fval: int) -> int:
 
 def via_reply_add_xavp_params(fval: int) -> int:
     """
-    Asks for the `via_xavp_params` parameters in the Via of local
-    replies. Recorded only, as `via_add_xavp_params`. Always 1.
+    Asks for the fields of the xavp named by the `xavp_via_reply_params`
+    core parameter as parameters of the top Via of the replies this
+    proxy sends for the message (non-zero `fval`), or not. Always 1.
 
     Kamailio signature: ``int KSR.corex.via_reply_add_xavp_params(int fval)``
     """
