@@ -10,7 +10,7 @@ fn lua_seed_loads_with_its_modules() {
     let cfg = load_fixture("seed-lua.cfg", ALL_MODULES).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.engine.as_deref(), Some("lua"));
     assert_eq!(cfg.debug, 3);
-    assert!(cfg.log_stderror);
+    assert_eq!(cfg.log_stderror, Some(true));
     assert!(cfg.fork);
     assert_eq!(cfg.children, 2);
     assert!(!cfg.auto_aliases);
