@@ -22,6 +22,8 @@ pub struct Runtime {
     log_prefix: Option<LogPrefix>,
     /// The Server/User-Agent lines of locally generated messages.
     signature: Signature,
+    /// `auto_aliases`: the machine's names that count as this proxy.
+    machine_names: Vec<String>,
     transport: Arc<dyn Transport>,
     /// The sockets actually bound (port 0 resolved), for `is_myself`.
     sockets: RwLock<Vec<(Proto, SocketAddr)>>,
@@ -66,10 +68,16 @@ impl Runtime {
             config.server_header.as_deref(),
             config.user_agent_header.as_deref(),
         );
+        let machine_names = if config.auto_aliases {
+            crate::myself::machine_names()
+        } else {
+            Vec::new()
+        };
         Runtime {
             debug: AtomicI32::new(config.debug),
             log_prefix,
             signature,
+            machine_names,
             config,
             transport,
             sockets: RwLock::new(Vec::new()),
@@ -90,6 +98,11 @@ impl Runtime {
     /// requests (empty with `server_signature=no`).
     pub fn signature(&self) -> &Signature {
         &self.signature
+    }
+
+    /// The names `auto_aliases` makes local (empty when it is off).
+    pub fn machine_names(&self) -> &[String] {
+        &self.machine_names
     }
 
     pub fn transport(&self) -> &Arc<dyn Transport> {

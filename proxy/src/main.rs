@@ -97,10 +97,17 @@ fn main() -> ExitCode {
         logging::Output::for_config(&loaded.config, cli.log_stderr)
     };
     logging::configure(Arc::clone(&runtime), output);
+    kemi_proxy::sipmsg::set_server_header(&runtime.signature().server);
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
     if cli.check {
+        // Resolving the listen names now makes the check fail where the
+        // start would (an unknown interface or host name).
+        if let Err(e) = loaded.settings.sockets() {
+            eprintln!("{}: {e}", cli.file.display());
+            return ExitCode::FAILURE;
+        }
         // Loading the scripts is part of the check: a syntax error or a
         // missing ksr_request_route must fail here, not at start.
         if let Err(e) = engine::check(&runtime) {

@@ -249,9 +249,20 @@ fn copy_line(msg: &Message, e: &HeaderEntry, with_edits: bool, out: &mut Vec<u8>
 /// with a parseable top Via). The transport sends it, or drops the input
 /// silently on `None` (RFC 3261 16.3, RFC 4475 3.1.2).
 pub fn reply_to_unparsable(buf: &[u8], code: u16, reason: &str) -> Option<Vec<u8>> {
+    reply_to_unparsable_with(buf, code, reason, "")
+}
+
+/// [`reply_to_unparsable`] with `extra_headers` (complete lines, e.g. the
+/// proxy's Server line).
+pub fn reply_to_unparsable_with(
+    buf: &[u8],
+    code: u16,
+    reason: &str,
+    extra_headers: &str,
+) -> Option<Vec<u8>> {
     let msg = salvage_request(buf)?;
     msg.top_via().ok()?;
-    build_reply(&msg, code, reason, None, "", b"").ok()
+    build_reply(&msg, code, reason, None, extra_headers, b"").ok()
 }
 
 /// True if `buf` starts like a request line (`TOKEN SP ...`), the condition

@@ -94,6 +94,7 @@ pub fn send_stateless(
     } else {
         format!("{}{extra_headers}", ctx.reply_headers).into()
     };
+    let headers = format!("{headers}{}", ctx.runtime().signature().server);
     let bytes = match build_reply(&ctx.msg, code, reason, tag.as_deref(), &headers, body) {
         Ok(b) => b,
         Err(e) => return refuse(&format!("cannot build the reply: {e}")),
