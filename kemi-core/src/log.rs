@@ -127,15 +127,17 @@ pub fn script_line(ctx: &Context, level: Level, text: &str) {
 /// limit, at the `latency_log` level. `path` is only formatted then.
 pub fn slow_call(ctx: &Context, path: impl FnOnce() -> String, took: Duration) {
     let latency = &ctx.runtime().config().latency;
-    let us = took.as_micros();
-    if latency.limit_action == 0 || us <= u128::from(latency.limit_action) {
-        return;
+    if let Some(line) = slow_call_line(latency.limit_action, path, took) {
+        log_at(level_for(latency.log), false, &line);
     }
-    log_at(
-        level_for(latency.log),
-        false,
-        &format!("alert - action {}(...) took too long [{us} us]", path()),
-    );
+}
+
+/// The line for a call that took `took`, when that is over `limit_us`
+/// (0: no limit), in Kamailio's words.
+fn slow_call_line(limit_us: u64, path: impl FnOnce() -> String, took: Duration) -> Option<String> {
+    let us = took.as_micros();
+    (limit_us > 0 && us > u128::from(limit_us))
+        .then(|| format!("alert - action {}(...) took too long [{us} us]", path()))
 }
 
 #[cfg(test)]
@@ -163,5 +165,122 @@ mod tests {
             ]
         );
         assert_eq!(LogPrefix::parse("").parts, vec![]);
+    }
+
+    #[test]
+    fn slow_calls_are_those_over_a_set_limit() {
+        let path = || "KSR.sl.send_reply".to_string();
+        let ms = Duration::from_millis;
+        assert_eq!(slow_call_line(0, path, ms(5000)), None, "0: no limit");
+        assert_eq!(slow_call_line(1000, path, ms(1)), None, "at the limit");
+        assert_eq!(
+            slow_call_line(1000, path, ms(2)).as_deref(),
+            Some("alert - action KSR.sl.send_reply(...) took too long [2000 us]")
+        );
+    }
+
+    /// Keeps the text of the events logged on this thread.
+    #[derive(Default)]
+    struct Grab(std::sync::Mutex<Vec<(Level, String)>>);
+
+    impl tracing::Subscriber for Grab {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Message(String);
+            impl tracing::field::Visit for Message {
+                fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                    if f.name() == "message" {
+                        self.0 = format!("{v:?}");
+                    }
+                }
+            }
+            let mut m = Message(String::new());
+            event.record(&mut m);
+            let level = *event.metadata().level();
+            self.0.lock().unwrap().push((level, m.0));
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    fn logged(f: impl FnOnce()) -> Vec<(Level, String)> {
+        let grab = std::sync::Arc::new(Grab::default());
+        tracing::subscriber::with_default(grab.clone(), f);
+        let lines = grab.0.lock().unwrap().clone();
+        lines
+    }
+
+    fn runtime(config: crate::config::Config) -> std::sync::Arc<crate::Runtime> {
+        std::sync::Arc::new(crate::Runtime::with_config(
+            config,
+            std::sync::Arc::new(crate::net::Capture::default()),
+        ))
+    }
+
+    #[test]
+    fn script_lines_get_the_expanded_prefix_and_follow_the_level() {
+        let config = crate::config::Config {
+            log_prefix: Some("LUA {$rm}: ".into()),
+            debug: 2,
+            ..Default::default()
+        };
+        let ctx = Context::new(runtime(config));
+        let lines = logged(|| {
+            script_line(&ctx, Level::INFO, "hello\n");
+            script_line(&ctx, Level::DEBUG, "hidden at debug=2");
+        });
+        let method = ctx.msg.method_str().to_string();
+        assert_eq!(
+            lines,
+            vec![(Level::INFO, format!("LUA {{{method}}}: hello"))]
+        );
+        let plain = Context::new(runtime(Default::default()));
+        let lines = logged(|| script_line(&plain, Level::WARN, "no prefix"));
+        assert_eq!(lines, vec![(Level::WARN, "no prefix".to_string())]);
+    }
+
+    fn sleepy(_: &mut Context, _: &[crate::Arg<'_>]) -> Result<crate::Ret, crate::ArgError> {
+        std::thread::sleep(Duration::from_millis(5));
+        Ok(crate::Ret::Int(1))
+    }
+
+    static SLEEPY: crate::Export = crate::Export {
+        module: "test",
+        name: "sleepy",
+        ret: crate::ReturnKind::Int,
+        params: &[],
+        doc: "",
+        file: file!(),
+        line: line!(),
+        call: sleepy,
+    };
+
+    #[test]
+    fn invoke_logs_calls_over_latency_limit_action() {
+        let mut config = crate::config::Config::default();
+        config.latency.limit_action = 1000;
+        config.latency.log = 0;
+        let mut ctx = Context::new(runtime(config));
+        let lines = logged(|| {
+            SLEEPY.invoke(&mut ctx, &[]).unwrap();
+        });
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0].0, Level::WARN, "latency_log=0 is L_WARN");
+        assert!(
+            lines[0]
+                .1
+                .starts_with("alert - action KSR.test.sleepy(...) took too long ["),
+            "{lines:?}"
+        );
+        // Not timed at all with the default 0.
+        let mut ctx = Context::new(runtime(Default::default()));
+        assert_eq!(logged(|| drop(SLEEPY.invoke(&mut ctx, &[]))), vec![]);
     }
 }
