@@ -13,7 +13,7 @@ fn defaults_are_kamailios() {
     assert_eq!(cfg.port, 5060);
     assert_eq!(cfg.children, 8);
     assert_eq!(cfg.debug, 2);
-    assert!(cfg.fork);
+    assert!(!cfg.accepted.contains_key("fork"));
     assert_eq!(cfg.log_stderror, None);
     assert!(cfg.auto_aliases);
     assert_eq!(cfg.log_facility, "LOG_DAEMON");
@@ -58,7 +58,8 @@ fn numbers_and_booleans() {
     );
     assert_eq!(cfg.children, 16);
     assert_eq!(cfg.debug, -1);
-    assert!(!cfg.fork && cfg.log_stderror == Some(true) && !cfg.auto_aliases && cfg.disable_tcp);
+    assert!(cfg.log_stderror == Some(true) && !cfg.auto_aliases && cfg.disable_tcp);
+    assert_eq!(cfg.accepted.get("fork"), Some(&Value::Int(0)));
     assert!(!cfg.server_signature && cfg.onsend_route_reply);
     // Accepted only (no TLS transport, no Warning header), still checked
     // for their kind and recorded.
@@ -130,8 +131,11 @@ fn kemi_callbacks() {
     assert_eq!(cfg.kemi.reply_route, None);
     assert_eq!(cfg.kemi.onsend_route, None);
     assert_eq!(cfg.kemi.event_route.as_deref(), Some("ksr_event"));
-    assert_eq!(cfg.kemi.received_route.as_deref(), Some("ksr_received"));
-    assert_eq!(cfg.kemi.pre_routing, None);
+    // Not raised here: accepted only.
+    assert_eq!(
+        cfg.accepted.get("kemi.received_route_callback"),
+        Some(&Value::Str("ksr_received".into()))
+    );
 }
 
 #[test]

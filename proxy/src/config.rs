@@ -92,11 +92,6 @@ pub fn settings_of(cfg: &Config, file: &str) -> Result<(Settings, Vec<String>), 
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(children)
         .max(1);
-    if cfg.fork {
-        // Kamailio forks processes; here the workers are threads of one
-        // foreground process, so `fork` changes nothing.
-        tracing::debug!("fork=yes: workers are threads; the proxy stays in the foreground");
-    }
     let settings = Settings {
         listen,
         port: cfg.port,

@@ -69,7 +69,6 @@ use Kind::{Bool, Id, Int, IntOrStr, Str};
 pub(crate) static CORE_PARAMS: &[CoreParam] = &[
     // Applied: they change what this proxy does.
     ap("debug", Int),
-    ap("fork", Bool),
     ap("children", Int),
     ap("port", Int),
     ap("log_stderror", Bool),
@@ -91,11 +90,14 @@ pub(crate) static CORE_PARAMS: &[CoreParam] = &[
     ap("kemi.reply_route_callback", Str),
     ap("kemi.onsend_route_callback", Str),
     ap("kemi.event_route_callback", Str),
-    ap("kemi.received_route_callback", Str),
-    ap("kemi.pre_routing_callback", Str),
     ap("latency_log", Int),
     ap("latency_limit_action", Int),
     // Accepted: features this proxy does not have (yet).
+    // Workers are threads of one process that stays in the foreground.
+    ac("fork", Bool),
+    // The msg-received and pre-routing core events are not raised.
+    ac("kemi.received_route_callback", Str),
+    ac("kemi.pre_routing_callback", Str),
     // No TLS transport: `listen=tls:` sockets are skipped with a warning.
     ac("enable_tls", Bool),
     ac("disable_tls", Bool),
@@ -369,7 +371,6 @@ pub(crate) fn apply(cfg: &mut Config, p: &CoreParam, v: Value) -> Result<(), Str
             cfg.debug = i32::try_from(int())
                 .map_err(|_| format!("debug level {} is out of range", int()))?
         }
-        "fork" => cfg.fork = flag(),
         "children" => cfg.children = u32_of(1)?,
         "port" => {
             cfg.port = u16::try_from(int())
@@ -410,8 +411,6 @@ pub(crate) fn apply(cfg: &mut Config, p: &CoreParam, v: Value) -> Result<(), Str
         "kemi.reply_route_callback" => cfg.kemi.reply_route = optional(),
         "kemi.onsend_route_callback" => cfg.kemi.onsend_route = optional(),
         "kemi.event_route_callback" => cfg.kemi.event_route = optional(),
-        "kemi.received_route_callback" => cfg.kemi.received_route = optional(),
-        "kemi.pre_routing_callback" => cfg.kemi.pre_routing = optional(),
         "latency_log" => {
             cfg.latency.log = i32::try_from(int())
                 .map_err(|_| format!("latency_log level {} is out of range", int()))?
@@ -479,6 +478,28 @@ fn header_line(param: &str, value: String) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/config.md says which parameters are applied and which are
+    /// accepted only; it must keep up with this table.
+    #[test]
+    fn the_config_doc_classifies_every_parameter() {
+        let doc = include_str!("../../../docs/config.md");
+        let accepted_at = doc.find("## Accepted").expect("an Accepted section");
+        let (applied, accepted) = doc.split_at(accepted_at);
+        for p in CORE_PARAMS {
+            let name = format!("`{}`", p.name);
+            let section = match p.effect {
+                Effect::Applied => applied,
+                Effect::Accepted => accepted,
+            };
+            assert!(
+                section.contains(&name),
+                "docs/config.md does not list {} as {:?}",
+                p.name,
+                p.effect
+            );
+        }
+    }
 
     #[test]
     fn every_applied_param_has_an_arm_and_names_are_unique() {

@@ -123,8 +123,6 @@ pub struct KemiCallbacks {
     pub reply_route: Option<String>,
     pub onsend_route: Option<String>,
     pub event_route: Option<String>,
-    pub received_route: Option<String>,
-    pub pre_routing: Option<String>,
 }
 
 impl Default for KemiCallbacks {
@@ -134,8 +132,6 @@ impl Default for KemiCallbacks {
             reply_route: Some("ksr_reply_route".into()),
             onsend_route: Some("ksr_onsend_route".into()),
             event_route: None,
-            received_route: None,
-            pre_routing: None,
         }
     }
 }
@@ -221,7 +217,6 @@ pub struct Config {
     pub listen: Vec<ListenSpec>,
     pub port: u16,
     pub children: u32,
-    pub fork: bool,
     pub debug: i32,
     /// `None` when the config does not say: this proxy then logs to stderr
     /// (Kamailio would log to syslog); `Some(false)` means syslog.
@@ -277,7 +272,6 @@ impl Default for Config {
             listen: Vec::new(),
             port: 5060,
             children: 8,
-            fork: true,
             debug: 2,
             log_stderror: None,
             log_prefix: None,
