@@ -41,7 +41,7 @@ fn lines_logged_while_the_config_loads_follow_its_debug_level() {
     );
     assert!(log.contains("native route[FOO] block skipped"), "{log}");
     assert!(
-        log.contains("tls is not supported yet; socket skipped"),
+        log.contains("listen tls:127.0.0.1:5061: tls is not supported yet; socket skipped"),
         "{log}"
     );
     assert!(proxy.terminate().success());
@@ -51,7 +51,7 @@ fn lines_logged_while_the_config_loads_follow_its_debug_level() {
     let log = proxy.log();
     assert!(!log.contains("memdbg"), "{log}");
     assert!(
-        log.contains("tls is not supported yet; socket skipped"),
+        log.contains("listen tls:127.0.0.1:5061: tls is not supported yet; socket skipped"),
         "{log}"
     );
     assert!(proxy.terminate().success());
