@@ -126,11 +126,19 @@ impl Export {
 
     /// Calls the function with script arguments. An argument error comes back
     /// as a [`CallError`] whose message names the function and its signature.
+    /// With `latency_limit_action` set, a call slower than that is logged.
     pub fn invoke(&'static self, ctx: &mut Context, args: &[Arg<'_>]) -> Result<Ret, CallError> {
-        (self.call)(ctx, args).map_err(|problem| CallError {
+        // Off by default: then a call costs no clock reads.
+        let timed = ctx.runtime().config().latency.limit_action > 0;
+        let start = timed.then(std::time::Instant::now);
+        let result = (self.call)(ctx, args).map_err(|problem| CallError {
             export: self,
             problem,
-        })
+        });
+        if let Some(start) = start {
+            crate::log::slow_call(ctx, || self.path(), start.elapsed());
+        }
+        result
     }
 }
 

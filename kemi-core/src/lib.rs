@@ -9,6 +9,7 @@
 //!   the `KSR` object of a running proxy is assembled;
 //! - [`ksr`]: the functions the core itself exports (`KSR.*`, `KSR.pv`, `KSR.hdr`);
 //! - [`context`], [`runtime`]: per-message and process-wide routing state;
+//! - [`log`]: log levels, `log_prefix`, slow KSR calls;
 //! - [`net`]: protocols, receive info and the transport seam;
 //! - [`sip`]: the SIP message (lazy parser and recorded edits);
 //! - [`config`]: loading a `kamailio.cfg`;
@@ -25,6 +26,7 @@ pub mod engine;
 pub mod export;
 pub mod forward;
 pub mod ksr;
+pub mod log;
 pub mod module;
 pub mod myself;
 pub mod net;

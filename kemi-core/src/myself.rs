@@ -7,7 +7,11 @@
 //!   current message arrived on;
 //! - a `listen` entry of the config (its address, or its name, or its
 //!   `advertise` address);
-//! - an `alias` entry of the config.
+//! - an `alias` entry of the config;
+//! - with `auto_aliases` (on by default, as in Kamailio), the machine's
+//!   host name on the port and transport of a socket the proxy listens
+//!   on. (Kamailio also adds the reverse-DNS names of its addresses; a
+//!   DNS query per socket at start-up is left out here.)
 //!
 //! Hosts compare case-insensitively, IP literals by value (so `[::1]`,
 //! `::1` and `0:0::1` are equal). A target without a port stands for the
@@ -96,16 +100,31 @@ fn host_text(h: &Host) -> Option<String> {
 }
 
 fn socket_matches(t: &Target<'_>, proto: Proto, addr: SocketAddr) -> bool {
-    if !proto_matches(t.proto, proto) {
-        return false;
-    }
     let Ok(ip) = unbracket(t.host).parse::<IpAddr>() else {
         return false;
     };
-    if canonical_ip(ip) != canonical_ip(addr.ip()) {
-        return false;
+    canonical_ip(ip) == canonical_ip(addr.ip()) && socket_port_matches(t, proto, addr)
+}
+
+/// The target's transport and port are those of the socket.
+fn socket_port_matches(t: &Target<'_>, proto: Proto, addr: SocketAddr) -> bool {
+    proto_matches(t.proto, proto)
+        && (t.any_port || t.effective_port(matches!(proto, Proto::Tls | Proto::Wss)) == addr.port())
+}
+
+/// The names `auto_aliases` adds: the machine's host name.
+pub fn machine_names() -> Vec<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return Vec::new();
     }
-    t.any_port || t.effective_port(matches!(proto, Proto::Tls | Proto::Wss)) == addr.port()
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    match std::str::from_utf8(&buf[..len]) {
+        Ok(name) if !name.is_empty() => vec![name.to_string()],
+        _ => Vec::new(),
+    }
 }
 
 fn config_matches(t: &Target<'_>, cfg: &Config) -> bool {
@@ -157,12 +176,23 @@ pub fn is_myself(ctx: &Context, t: &Target<'_>) -> bool {
         return true;
     }
     let rt = ctx.runtime();
-    if rt
-        .sockets()
+    let sockets = rt.sockets();
+    if sockets
         .iter()
         .any(|(proto, addr)| socket_matches(t, *proto, *addr))
     {
         return true;
+    }
+    // `auto_aliases`: the host name stands for every listening socket.
+    if rt.machine_names().iter().any(|n| same_host(n, t.host)) {
+        let on_recv = !ctx.faked && socket_port_matches(t, ctx.recv.proto, ctx.recv.local);
+        if on_recv
+            || sockets
+                .iter()
+                .any(|(proto, addr)| socket_port_matches(t, *proto, *addr))
+        {
+            return true;
+        }
     }
     config_matches(t, rt.config())
 }

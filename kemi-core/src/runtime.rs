@@ -9,13 +9,21 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::config::Config;
+use crate::log::LogPrefix;
 use crate::net::{Capture, Proto, Transport};
+use crate::sip::Signature;
 
 /// State shared by all workers of one running proxy.
 pub struct Runtime {
     /// The config's `debug=` level (Kamailio scale: -5 alert .. 3 debug).
     debug: AtomicI32,
     config: Config,
+    /// `log_prefix`, parsed once.
+    log_prefix: Option<LogPrefix>,
+    /// The Server/User-Agent lines of locally generated messages.
+    signature: Signature,
+    /// `auto_aliases`: the machine's names that count as this proxy.
+    machine_names: Vec<String>,
     transport: Arc<dyn Transport>,
     /// The sockets actually bound (port 0 resolved), for `is_myself`.
     sockets: RwLock<Vec<(Proto, SocketAddr)>>,
@@ -50,8 +58,26 @@ impl Runtime {
 
     /// The runtime of a proxy running `config`, sending through `transport`.
     pub fn with_config(config: Config, transport: Arc<dyn Transport>) -> Self {
+        let log_prefix = config
+            .log_prefix
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(LogPrefix::parse);
+        let signature = Signature::new(
+            config.server_signature,
+            config.server_header.as_deref(),
+            config.user_agent_header.as_deref(),
+        );
+        let machine_names = if config.auto_aliases {
+            crate::myself::machine_names()
+        } else {
+            Vec::new()
+        };
         Runtime {
             debug: AtomicI32::new(config.debug),
+            log_prefix,
+            signature,
+            machine_names,
             config,
             transport,
             sockets: RwLock::new(Vec::new()),
@@ -61,6 +87,22 @@ impl Runtime {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The config's `log_prefix`, for the script's log lines.
+    pub fn log_prefix(&self) -> Option<&LogPrefix> {
+        self.log_prefix.as_ref()
+    }
+
+    /// The `Server` line for local replies and `User-Agent` line for local
+    /// requests (empty with `server_signature=no`).
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// The names `auto_aliases` makes local (empty when it is off).
+    pub fn machine_names(&self) -> &[String] {
+        &self.machine_names
     }
 
     pub fn transport(&self) -> &Arc<dyn Transport> {

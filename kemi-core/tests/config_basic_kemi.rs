@@ -74,10 +74,17 @@ fn loads_with_lua() {
     assert_eq!(cfg.modules.len(), 28, "27 modules + the interpreter");
     assert_eq!(cfg.modules.last().map(|m| m.name()), Some("app_lua"));
     assert_eq!(cfg.log_prefix.as_deref(), Some("LUA {$rm}: "));
-    assert_eq!((cfg.debug, cfg.log_stderror, cfg.children), (2, false, 2));
+    assert_eq!(
+        (cfg.debug, cfg.log_stderror, cfg.children),
+        (2, Some(false), 2)
+    );
     assert_eq!(cfg.log_facility, "LOG_LOCAL0");
     assert_eq!(cfg.tcp_connection_lifetime, 3605);
-    assert_eq!((cfg.latency.cfg_log, cfg.latency.limit_db), (2, 200000));
+    assert_eq!((cfg.latency.log, cfg.latency.limit_action), (2, 100000));
+    assert_eq!(
+        cfg.accepted.get("latency_limit_db"),
+        Some(&Value::Int(200000))
+    );
     let acc = cfg.module("acc").unwrap();
     let extra = "src_user=$fU;src_domain=$fd;src_ip=$si;dst_ouser=$tU;dst_user=$rU;dst_domain=$rd";
     assert_eq!(acc.param("log_extra"), Some(&Value::Str(extra.into())));
@@ -120,7 +127,7 @@ fn loads_with_python3_and_debug() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.engine.as_deref(), Some("python"));
-    assert_eq!((cfg.debug, cfg.log_stderror), (4, true));
+    assert_eq!((cfg.debug, cfg.log_stderror), (4, Some(true)));
     assert_eq!(
         cfg.module("usrloc").unwrap().param("db_url"),
         Some(&Value::Str("postgres://db/kamailio".into()))

@@ -265,7 +265,7 @@ fn core_parameter_values() {
         one_err("log_facility=LOCAL0\n"),
         (
             1,
-            "log_facility must be a syslog facility like LOG_LOCAL0, not 'LOCAL0'".into()
+            "log_facility must be a syslog facility (LOG_DAEMON, LOG_LOCAL0..LOG_LOCAL7, ...), not 'LOCAL0'".into()
         )
     );
     assert_eq!(
@@ -303,6 +303,11 @@ fn lexical_errors() {
     assert_eq!(
         one_err("debug=99999999999999999999\n"),
         (1, "number 99999999999999999999 is too large".into())
+    );
+    // Not a second error from children's own range check.
+    assert_eq!(
+        one_err("children=99999999999999999999999\n"),
+        (1, "number 99999999999999999999999 is too large".into())
     );
     assert_eq!(
         one_err("= 3\n"),

@@ -10,8 +10,8 @@ fn lua_seed_loads_with_its_modules() {
     let cfg = load_fixture("seed-lua.cfg", ALL_MODULES).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.engine.as_deref(), Some("lua"));
     assert_eq!(cfg.debug, 3);
-    assert!(cfg.log_stderror);
-    assert!(cfg.fork);
+    assert_eq!(cfg.log_stderror, Some(true));
+    assert_eq!(cfg.accepted.get("fork"), Some(&Value::Int(1)));
     assert_eq!(cfg.children, 2);
     assert!(!cfg.auto_aliases);
     assert_eq!(cfg.accepted.get("memdbg"), Some(&Value::Int(5)));

@@ -13,15 +13,14 @@ fn defaults_are_kamailios() {
     assert_eq!(cfg.port, 5060);
     assert_eq!(cfg.children, 8);
     assert_eq!(cfg.debug, 2);
-    assert!(cfg.fork);
-    assert!(!cfg.log_stderror);
+    assert!(!cfg.accepted.contains_key("fork"));
+    assert_eq!(cfg.log_stderror, None);
     assert!(cfg.auto_aliases);
     assert_eq!(cfg.log_facility, "LOG_DAEMON");
     assert_eq!(cfg.kemi.request_route, "ksr_request_route");
     assert_eq!(cfg.kemi.reply_route.as_deref(), Some("ksr_reply_route"));
     assert_eq!(cfg.kemi.onsend_route.as_deref(), Some("ksr_onsend_route"));
     assert_eq!(cfg.kemi.event_route, None);
-    assert_eq!(cfg.latency.cfg_log, 3);
     assert_eq!(cfg.latency.log, -1);
     assert_eq!(cfg.engine, None);
     assert!(cfg.listen.is_empty() && cfg.modules.is_empty());
@@ -59,8 +58,13 @@ fn numbers_and_booleans() {
     );
     assert_eq!(cfg.children, 16);
     assert_eq!(cfg.debug, -1);
-    assert!(!cfg.fork && cfg.log_stderror && !cfg.auto_aliases && cfg.disable_tcp);
-    assert!(cfg.enable_tls && cfg.sip_warning && !cfg.server_signature && cfg.onsend_route_reply);
+    assert!(cfg.log_stderror == Some(true) && !cfg.auto_aliases && cfg.disable_tcp);
+    assert_eq!(cfg.accepted.get("fork"), Some(&Value::Int(0)));
+    assert!(!cfg.server_signature && cfg.onsend_route_reply);
+    // Accepted only (no TLS transport, no Warning header), still checked
+    // for their kind and recorded.
+    assert_eq!(cfg.accepted.get("enable_tls"), Some(&Value::Int(1)));
+    assert_eq!(cfg.accepted.get("sip_warning"), Some(&Value::Int(1)));
     assert!(!cfg.tcp_accept_no_cl);
 }
 
@@ -77,20 +81,24 @@ fn applied_core_parameters() {
     assert!(cfg.log_color);
     assert_eq!(cfg.tcp_connection_lifetime, 3605);
     assert_eq!(cfg.tcp_max_connections, 4096);
-    assert_eq!(cfg.async_workers, 4);
-    assert_eq!(cfg.received_route_mode, 1);
     assert_eq!(cfg.tcp_children, Some(2));
-    assert_eq!(cfg.enable_sctp, 0);
+    assert_eq!((cfg.latency.log, cfg.latency.limit_action), (2, 100000));
     assert_eq!(
-        (
-            cfg.latency.cfg_log,
-            cfg.latency.log,
-            cfg.latency.limit_action,
-            cfg.latency.limit_db,
-            cfg.latency.limit_cfg
-        ),
-        (2, 2, 100000, 200000, 500)
+        cfg.server_header
+            .as_deref()
+            .zip(cfg.user_agent_header.as_deref()),
+        Some(("Server: x", "User-Agent: x"))
     );
+    for accepted in [
+        "async_workers",
+        "received_route_mode",
+        "enable_sctp",
+        "latency_cfg_log",
+        "latency_limit_db",
+        "latency_limit_cfg",
+    ] {
+        assert!(cfg.accepted.contains_key(accepted), "{accepted}");
+    }
 }
 
 #[test]
@@ -123,8 +131,11 @@ fn kemi_callbacks() {
     assert_eq!(cfg.kemi.reply_route, None);
     assert_eq!(cfg.kemi.onsend_route, None);
     assert_eq!(cfg.kemi.event_route.as_deref(), Some("ksr_event"));
-    assert_eq!(cfg.kemi.received_route.as_deref(), Some("ksr_received"));
-    assert_eq!(cfg.kemi.pre_routing, None);
+    // Not raised here: accepted only.
+    assert_eq!(
+        cfg.accepted.get("kemi.received_route_callback"),
+        Some(&Value::Str("ksr_received".into()))
+    );
 }
 
 #[test]

@@ -245,6 +245,36 @@ fn myself_checks() {
 }
 
 #[test]
+fn auto_aliases_makes_the_host_name_local() {
+    let host = kemi_core::myself::machine_names()
+        .into_iter()
+        .next()
+        .expect("this machine has a host name");
+    // On (Kamailio's default): the host name on a listening port.
+    let (mut c, _) = setup(INVITE, Proto::Udp, Config::default());
+    let mut yes = |s: &str| b(&mut c, "is_myself", &[Arg::Str(s.as_bytes())]);
+    assert!(yes(&format!("sip:{host}")));
+    assert!(yes(&format!(
+        "sip:bob@{}:5060;transport=tcp",
+        host.to_uppercase()
+    )));
+    assert!(!yes(&format!("sip:{host}:5070")), "not a listening port");
+    assert!(!yes(&format!("sips:{host}")), "not a listening transport");
+    // Off: only the listen addresses and aliases.
+    let cfg = Config {
+        auto_aliases: false,
+        ..Config::default()
+    };
+    let (mut c, _) = setup(INVITE, Proto::Udp, cfg);
+    assert!(!b(
+        &mut c,
+        "is_myself",
+        &[Arg::Str(format!("sip:{host}").as_bytes())]
+    ));
+    assert!(b(&mut c, "is_myself", &[Arg::Str(b"sip:198.51.100.1")]));
+}
+
+#[test]
 fn request_uri_rewrites() {
     let mut c = invite();
     assert!(b(&mut c, "setuser", &[Arg::Str(b"carol")]));

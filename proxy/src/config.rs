@@ -15,7 +15,8 @@ use crate::settings::{ListenAddr, Settings};
 pub struct Loaded {
     pub config: Config,
     pub settings: Settings,
-    /// Things accepted but not done (e.g. a TLS listen), for the log.
+    /// Things accepted but not done (e.g. a TLS listen), logged as warnings
+    /// once the logger knows its level.
     pub warnings: Vec<String>,
     pub summary: String,
 }
@@ -75,9 +76,10 @@ pub fn settings_of(cfg: &Config, file: &str) -> Result<(Settings, Vec<String>), 
         match listen_addr(spec) {
             Some(l) => listen.push(l),
             None => warnings.push(format!(
-                "{file}: listen {}:{}: {} is not supported yet; socket skipped",
+                "{file}: listen {}:{}{}: {} is not supported yet; socket skipped",
                 spec.proto.name(),
                 spec.addr,
+                spec.port.map(|p| format!(":{p}")).unwrap_or_default(),
                 spec.proto.name()
             )),
         }
@@ -93,11 +95,6 @@ pub fn settings_of(cfg: &Config, file: &str) -> Result<(Settings, Vec<String>), 
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(children)
         .max(1);
-    if cfg.fork {
-        // Kamailio forks processes; here the workers are threads of one
-        // foreground process, so `fork` changes nothing.
-        tracing::debug!("fork=yes: workers are threads; the proxy stays in the foreground");
-    }
     let settings = Settings {
         listen,
         port: cfg.port,

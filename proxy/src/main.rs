@@ -18,8 +18,9 @@ const DEFAULT_CONFIG: &str = "/etc/kamailio/kamailio.cfg";
 /// A SIP proxy whose routing is a Kamailio KEMI script.
 ///
 /// It reads a kamailio.cfg (global parameters, loadmodule, modparam,
-/// cfgengine) and runs in the foreground, logging to stderr at the level
-/// set by debug= in the config. Stop it with Ctrl-C or SIGTERM.
+/// cfgengine) and runs in the foreground, logging at the level set by
+/// debug= in the config, to stderr (or to syslog with log_stderror=no).
+/// Stop it with Ctrl-C or SIGTERM.
 #[derive(Parser, Debug)]
 #[command(
     name = "kemi-proxy",
@@ -46,8 +47,8 @@ struct Cli {
     #[arg(short = 'D', action = clap::ArgAction::Count, hide = true)]
     no_daemon: u8,
 
-    /// Accepted for Kamailio compatibility: logs always go to stderr.
-    #[arg(short = 'E', hide = true)]
+    /// Log to stderr even when the config says log_stderror=no.
+    #[arg(short = 'E')]
     log_stderr: bool,
 
     #[command(subcommand)]
@@ -65,9 +66,17 @@ fn main() -> ExitCode {
     if let Some(Command::Rpc(args)) = &cli.command {
         return kemi_proxy::rpc::client::run(args);
     }
+    // Installed first: the loader logs too (parameters it ignores, skipped
+    // route blocks), and those lines wait for the config's level.
+    logging::init();
     let loaded = match config::load(&cli.file, &cli.define) {
         Ok(loaded) => loaded,
         Err(errors) => {
+            // What the loader logged before failing, at the default level.
+            logging::configure(
+                Arc::new(Runtime::default()),
+                logging::Output::Stderr { color: false },
+            );
             for e in &errors {
                 eprintln!("{e}");
             }
@@ -81,9 +90,23 @@ fn main() -> ExitCode {
         loaded.config.clone(),
         Arc::clone(&transport) as Arc<dyn kemi_core::net::Transport>,
     ));
+    // A check always answers on the terminal.
+    let output = if cli.check {
+        logging::Output::Stderr { color: false }
+    } else {
+        logging::Output::for_config(&loaded.config, cli.log_stderr)
+    };
+    logging::configure(Arc::clone(&runtime), output);
+    kemi_proxy::sipmsg::set_server_header(&runtime.signature().server);
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
     if cli.check {
-        for w in &loaded.warnings {
-            eprintln!("warning: {w}");
+        // Resolving the listen names now makes the check fail where the
+        // start would (an unknown interface or host name).
+        if let Err(e) = loaded.settings.sockets() {
+            eprintln!("{}: {e}", cli.file.display());
+            return ExitCode::FAILURE;
         }
         // Loading the scripts is part of the check: a syntax error or a
         // missing ksr_request_route must fail here, not at start.
@@ -95,7 +118,6 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    logging::init(Arc::clone(&runtime));
     tracing::info!(
         "kemi-proxy {} starting with {}",
         env!("CARGO_PKG_VERSION"),

@@ -2,7 +2,8 @@
 //! limits, log level. Kept apart from the config loader so transports
 //! depend on a few plain values.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::ffi::CStr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::router::Proto;
@@ -149,14 +150,24 @@ impl Settings {
     }
 }
 
-/// An address literal, `*` (all IPv4), or a host name (every address it
-/// resolves to).
+/// An address literal, `*` (all IPv4), a network interface name (its
+/// addresses, as Kamailio's `listen=eth0`) or a host name (every address
+/// it resolves to).
 fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
     if host == "*" {
         return Ok(vec![SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port)]);
     }
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if let Some(ips) = interface_addrs(host) {
+        if ips.is_empty() {
+            return Err(format!("listen: interface {host} has no usable address"));
+        }
+        return Ok(ips
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect());
     }
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
@@ -166,6 +177,57 @@ fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
         return Err(format!("listen: {host} has no address"));
     }
     Ok(addrs)
+}
+
+/// The IPv4 and IPv6 addresses of the network interface `name`, `None`
+/// when there is no such interface. IPv6 link-local addresses are left out,
+/// as Kamailio does by default (`bind_ipv6_link_local`): they need a scope.
+pub fn interface_addrs(name: &str) -> Option<Vec<IpAddr>> {
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `head` with a list freed below.
+    if unsafe { libc::getifaddrs(&mut head) } != 0 {
+        return None;
+    }
+    let mut found = false;
+    let mut addrs = Vec::new();
+    let mut cur = head;
+    while !cur.is_null() {
+        // SAFETY: `cur` is a node of the list getifaddrs returned, alive
+        // until freeifaddrs; its name is a C string, its address (when not
+        // null) a sockaddr of the family it names.
+        let ifa = unsafe { &*cur };
+        cur = ifa.ifa_next;
+        if ifa.ifa_name.is_null()
+            || unsafe { CStr::from_ptr(ifa.ifa_name) }.to_bytes() != name.as_bytes()
+        {
+            continue;
+        }
+        found = true;
+        if ifa.ifa_addr.is_null() {
+            continue;
+        }
+        let ip = match i32::from(unsafe { (*ifa.ifa_addr).sa_family }) {
+            libc::AF_INET => {
+                let sin = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
+                IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)))
+            }
+            libc::AF_INET6 => {
+                let sin6 = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in6) };
+                let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+                if ip.is_unicast_link_local() {
+                    continue;
+                }
+                IpAddr::V6(ip)
+            }
+            _ => continue,
+        };
+        if !addrs.contains(&ip) {
+            addrs.push(ip);
+        }
+    }
+    // SAFETY: `head` came from getifaddrs and is freed once.
+    unsafe { libc::freeifaddrs(head) };
+    found.then_some(addrs)
 }
 
 #[cfg(test)]
@@ -222,5 +284,22 @@ mod tests {
             s.sockets().unwrap(),
             vec![(Proto::Udp, "0.0.0.0:5060".parse().unwrap())]
         );
+    }
+
+    #[test]
+    fn interface_names_give_their_addresses() {
+        let lo = interface_addrs("lo").expect("a loopback interface named lo");
+        assert!(lo.contains(&IpAddr::from([127, 0, 0, 1])), "{lo:?}");
+        assert_eq!(interface_addrs("no-such-if0"), None);
+        let s = Settings {
+            listen: vec![ListenAddr::parse("udp:lo:5099").unwrap()],
+            ..Settings::default()
+        };
+        let socks = s.sockets().unwrap();
+        assert!(socks.contains(&(Proto::Udp, "127.0.0.1:5099".parse().unwrap())));
+        assert!(socks
+            .iter()
+            .all(|(p, a)| *p == Proto::Udp && a.port() == 5099));
+        assert_eq!(socks.len(), lo.len());
     }
 }

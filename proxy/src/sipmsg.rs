@@ -3,9 +3,11 @@
 //! 400 be sent back, and why not".
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use kemi_core::sip::{
-    self, looks_like_request, reply_to_unparsable, Message, ParseError, StreamFramer,
+    self, looks_like_request, reply_to_unparsable_with, Message, ParseError, Signature,
+    StreamFramer,
 };
 
 /// Why a message could not be used, and whether the sender can be told.
@@ -78,13 +80,25 @@ pub fn set_via_received(
 /// A 400 for a request that could not be parsed fully but whose header
 /// block still has what a reply needs.
 pub fn bad_request_reply(buf: &[u8]) -> Option<Vec<u8>> {
-    reply_to_unparsable(buf, 400, "Bad Request")
+    reply_to_unparsable_with(buf, 400, "Bad Request", server_header())
 }
 
-/// Headers every stateless reply of the proxy carries.
-pub const SERVER_HEADER: &str = "Server: kemi-proxy\r\n";
+/// The config's Server line (see [`set_server_header`]).
+static SERVER_HEADER: OnceLock<String> = OnceLock::new();
+
+/// Sets the Server line (with CRLF, or empty for `server_signature=no`)
+/// of the replies the proxy builds without a script: the runtime's
+/// [`Signature`]. Set once at start-up; later calls change nothing.
+pub fn set_server_header(line: &str) {
+    let _ = SERVER_HEADER.set(line.to_string());
+}
+
+/// The Server line; before [`set_server_header`], the default one.
+pub fn server_header() -> &'static str {
+    SERVER_HEADER.get_or_init(|| Signature::new(true, None, None).server)
+}
 
 /// A stateless reply to `request` with the proxy's Server header.
 pub fn build_reply(request: &Message, code: u16, reason: &str, to_tag: &str) -> Option<Vec<u8>> {
-    sip::build_reply(request, code, reason, Some(to_tag), SERVER_HEADER, b"").ok()
+    sip::build_reply(request, code, reason, Some(to_tag), server_header(), b"").ok()
 }

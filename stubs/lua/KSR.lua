@@ -1050,8 +1050,8 @@ KSR.xlog.xcrit = function(lmsg) end
 ---@return integer
 KSR.xlog.xlog = function(slevel, lmsg) end
 
----As `xlog`, tagging the line with the syslog facility `lfacility`
----(`LOG_LOCAL0`...); the proxy's logger records it as a field.
+---As `xlog`; the syslog facility `lfacility` (`LOG_LOCAL0`...) is
+---accepted but the line goes where all the proxy's logs go.
 ---
 ---`int KSR.xlog.xlog_facility(str lfacility, str slevel, str lmsg)`
 ---@param lfacility string

@@ -69,7 +69,6 @@ use Kind::{Bool, Id, Int, IntOrStr, Str};
 pub(crate) static CORE_PARAMS: &[CoreParam] = &[
     // Applied: they change what this proxy does.
     ap("debug", Int),
-    ap("fork", Bool),
     ap("children", Int),
     ap("port", Int),
     ap("log_stderror", Bool),
@@ -79,34 +78,45 @@ pub(crate) static CORE_PARAMS: &[CoreParam] = &[
     ap("log_color", Bool),
     ap("auto_aliases", Bool),
     ap("disable_tcp", Bool),
-    ap("enable_tls", Bool),
-    ap("disable_tls", Bool),
-    ap("tls_disable", Bool),
-    ap("enable_sctp", Int),
-    ap("disable_sctp", Bool),
     ap("tcp_connection_lifetime", Int),
     ap("tcp_max_connections", Int),
     ap("tcp_accept_no_cl", Bool),
     ap("tcp_children", Int),
-    ap("async_workers", Int),
-    ap("received_route_mode", Int),
     ap("onsend_route_reply", Bool),
     ap("server_signature", Bool),
     ap("server_header", Str),
     ap("user_agent_header", Str),
-    ap("sip_warning", Bool),
     ap("kemi.request_route_callback", Str),
     ap("kemi.reply_route_callback", Str),
     ap("kemi.onsend_route_callback", Str),
     ap("kemi.event_route_callback", Str),
-    ap("kemi.received_route_callback", Str),
-    ap("kemi.pre_routing_callback", Str),
-    ap("latency_cfg_log", Int),
     ap("latency_log", Int),
     ap("latency_limit_action", Int),
-    ap("latency_limit_db", Int),
-    ap("latency_limit_cfg", Int),
-    // Accepted: Kamailio internals with no meaning here.
+    // Accepted: features this proxy does not have (yet).
+    // Workers are threads of one process that stays in the foreground.
+    ac("fork", Bool),
+    // The msg-received and pre-routing core events are not raised.
+    ac("kemi.received_route_callback", Str),
+    ac("kemi.pre_routing_callback", Str),
+    // No TLS transport: `listen=tls:` sockets are skipped with a warning.
+    ac("enable_tls", Bool),
+    ac("disable_tls", Bool),
+    ac("tls_disable", Bool),
+    // No SCTP transport: `listen=sctp:` sockets are skipped with a warning.
+    ac("enable_sctp", Int),
+    ac("disable_sctp", Bool),
+    // No asynchronous task workers (`async` module, `t_suspend`).
+    ac("async_workers", Int),
+    // The msg-received route (`kemi.received_route_callback`) is not run.
+    ac("received_route_mode", Int),
+    // No Warning header is added to replies.
+    ac("sip_warning", Bool),
+    // Only KSR calls are timed (`latency_limit_action`): route runs and
+    // database queries are not.
+    ac("latency_cfg_log", Int),
+    ac("latency_limit_cfg", Int),
+    ac("latency_limit_db", Int),
+    // Accepted: Kamailio's C internals with no meaning here.
     ac("memdbg", Int),
     ac("mem_dbg", Int),
     ac("memlog", Int),
@@ -361,7 +371,6 @@ pub(crate) fn apply(cfg: &mut Config, p: &CoreParam, v: Value) -> Result<(), Str
             cfg.debug = i32::try_from(int())
                 .map_err(|_| format!("debug level {} is out of range", int()))?
         }
-        "fork" => cfg.fork = flag(),
         "children" => cfg.children = u32_of(1)?,
         "port" => {
             cfg.port = u16::try_from(int())
@@ -369,13 +378,13 @@ pub(crate) fn apply(cfg: &mut Config, p: &CoreParam, v: Value) -> Result<(), Str
                 .filter(|p| *p > 0)
                 .ok_or(format!("port must be 1..65535, not {}", int()))?
         }
-        "log_stderror" => cfg.log_stderror = flag(),
+        "log_stderror" => cfg.log_stderror = Some(flag()),
         "log_prefix" => cfg.log_prefix = Some(text()),
         "log_facility" => {
             let f = text();
-            if !(f.starts_with("LOG_") && f.len() > 4) {
+            if syslog_facility(&f).is_none() {
                 return Err(format!(
-                    "log_facility must be a syslog facility like LOG_LOCAL0, not '{f}'"
+                    "log_facility must be a syslog facility (LOG_DAEMON, LOG_LOCAL0..LOG_LOCAL7, ...), not '{f}'"
                 ));
             }
             cfg.log_facility = f;
@@ -384,21 +393,14 @@ pub(crate) fn apply(cfg: &mut Config, p: &CoreParam, v: Value) -> Result<(), Str
         "log_color" => cfg.log_color = flag(),
         "auto_aliases" => cfg.auto_aliases = flag(),
         "disable_tcp" => cfg.disable_tcp = flag(),
-        "enable_tls" => cfg.enable_tls = flag(),
-        "disable_tls" | "tls_disable" => cfg.enable_tls = !flag(),
-        "enable_sctp" => cfg.enable_sctp = int(),
-        "disable_sctp" => cfg.enable_sctp = i64::from(!flag()),
         "tcp_connection_lifetime" => cfg.tcp_connection_lifetime = u32_of(0)?,
         "tcp_max_connections" => cfg.tcp_max_connections = u32_of(0)?,
         "tcp_accept_no_cl" => cfg.tcp_accept_no_cl = flag(),
         "tcp_children" => cfg.tcp_children = Some(u32_of(1)?),
-        "async_workers" => cfg.async_workers = u32_of(0)?,
-        "received_route_mode" => cfg.received_route_mode = int(),
         "onsend_route_reply" => cfg.onsend_route_reply = flag(),
         "server_signature" => cfg.server_signature = flag(),
-        "server_header" => cfg.server_header = Some(text()),
-        "user_agent_header" => cfg.user_agent_header = Some(text()),
-        "sip_warning" => cfg.sip_warning = flag(),
+        "server_header" => cfg.server_header = Some(header_line(name, text())?),
+        "user_agent_header" => cfg.user_agent_header = Some(header_line(name, text())?),
         "kemi.request_route_callback" => {
             let s = text();
             if s.is_empty() {
@@ -409,13 +411,18 @@ pub(crate) fn apply(cfg: &mut Config, p: &CoreParam, v: Value) -> Result<(), Str
         "kemi.reply_route_callback" => cfg.kemi.reply_route = optional(),
         "kemi.onsend_route_callback" => cfg.kemi.onsend_route = optional(),
         "kemi.event_route_callback" => cfg.kemi.event_route = optional(),
-        "kemi.received_route_callback" => cfg.kemi.received_route = optional(),
-        "kemi.pre_routing_callback" => cfg.kemi.pre_routing = optional(),
-        "latency_cfg_log" => cfg.latency.cfg_log = int(),
-        "latency_log" => cfg.latency.log = int(),
-        "latency_limit_action" => cfg.latency.limit_action = int(),
-        "latency_limit_db" => cfg.latency.limit_db = int(),
-        "latency_limit_cfg" => cfg.latency.limit_cfg = int(),
+        "latency_log" => {
+            cfg.latency.log = i32::try_from(int())
+                .map_err(|_| format!("latency_log level {} is out of range", int()))?
+        }
+        "latency_limit_action" => {
+            cfg.latency.limit_action = u64::try_from(int()).map_err(|_| {
+                format!(
+                    "latency_limit_action must be 0 or more microseconds, not {}",
+                    int()
+                )
+            })?
+        }
         _ => {
             // An applied entry without an arm would silently do nothing;
             // the unit test below keeps the table and this match in step.
@@ -427,9 +434,72 @@ pub(crate) fn apply(cfg: &mut Config, p: &CoreParam, v: Value) -> Result<(), Str
     Ok(())
 }
 
+/// The syslog facilities by the names Kamailio's `log_facility` takes.
+const SYSLOG_FACILITIES: &[(&str, libc::c_int)] = &[
+    ("LOG_AUTH", libc::LOG_AUTH),
+    ("LOG_AUTHPRIV", libc::LOG_AUTHPRIV),
+    ("LOG_CRON", libc::LOG_CRON),
+    ("LOG_DAEMON", libc::LOG_DAEMON),
+    ("LOG_FTP", libc::LOG_FTP),
+    ("LOG_KERN", libc::LOG_KERN),
+    ("LOG_LOCAL0", libc::LOG_LOCAL0),
+    ("LOG_LOCAL1", libc::LOG_LOCAL1),
+    ("LOG_LOCAL2", libc::LOG_LOCAL2),
+    ("LOG_LOCAL3", libc::LOG_LOCAL3),
+    ("LOG_LOCAL4", libc::LOG_LOCAL4),
+    ("LOG_LOCAL5", libc::LOG_LOCAL5),
+    ("LOG_LOCAL6", libc::LOG_LOCAL6),
+    ("LOG_LOCAL7", libc::LOG_LOCAL7),
+    ("LOG_LPR", libc::LOG_LPR),
+    ("LOG_MAIL", libc::LOG_MAIL),
+    ("LOG_NEWS", libc::LOG_NEWS),
+    ("LOG_SYSLOG", libc::LOG_SYSLOG),
+    ("LOG_USER", libc::LOG_USER),
+    ("LOG_UUCP", libc::LOG_UUCP),
+];
+
+/// The syslog facility code of a `log_facility` name (`LOG_LOCAL0`...).
+pub fn syslog_facility(name: &str) -> Option<libc::c_int> {
+    SYSLOG_FACILITIES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, code)| *code)
+}
+
+/// A `server_header`/`user_agent_header` value is used as the whole header
+/// line (`Server: name`), as in Kamailio; it must not break the message.
+fn header_line(param: &str, value: String) -> Result<String, String> {
+    if value.contains(['\r', '\n']) {
+        return Err(format!("{param} must be a single header line"));
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/config.md says which parameters are applied and which are
+    /// accepted only; it must keep up with this table.
+    #[test]
+    fn the_config_doc_classifies_every_parameter() {
+        let doc = include_str!("../../../docs/config.md");
+        let accepted_at = doc.find("## Accepted").expect("an Accepted section");
+        let (applied, accepted) = doc.split_at(accepted_at);
+        for p in CORE_PARAMS {
+            let name = format!("`{}`", p.name);
+            let section = match p.effect {
+                Effect::Applied => applied,
+                Effect::Accepted => accepted,
+            };
+            assert!(
+                section.contains(&name),
+                "docs/config.md does not list {} as {:?}",
+                p.name,
+                p.effect
+            );
+        }
+    }
 
     #[test]
     fn every_applied_param_has_an_arm_and_names_are_unique() {

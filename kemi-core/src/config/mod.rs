@@ -62,6 +62,7 @@ mod parser;
 
 use std::path::{Path, PathBuf};
 
+pub use core_params::syslog_facility;
 pub use defines::{parse_define_arg, Defines, KAMAILIO_VERSION};
 pub use error::{ConfigError, ConfigErrors, ErrorKind};
 pub use model::{

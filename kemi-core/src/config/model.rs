@@ -123,8 +123,6 @@ pub struct KemiCallbacks {
     pub reply_route: Option<String>,
     pub onsend_route: Option<String>,
     pub event_route: Option<String>,
-    pub received_route: Option<String>,
-    pub pre_routing: Option<String>,
 }
 
 impl Default for KemiCallbacks {
@@ -134,35 +132,26 @@ impl Default for KemiCallbacks {
             reply_route: Some("ksr_reply_route".into()),
             onsend_route: Some("ksr_onsend_route".into()),
             event_route: None,
-            received_route: None,
-            pre_routing: None,
         }
     }
 }
 
-/// `latency_*`: when KSR calls and route executions are timed and logged.
+/// `latency_log` and `latency_limit_action`: KSR calls slower than the
+/// limit are logged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Latency {
-    /// Log level of the per-request "executed in" line.
-    pub cfg_log: i64,
-    /// Log level of the "took too long" line.
-    pub log: i64,
-    /// Microseconds a KSR call may take before it is logged; 0 disables.
-    pub limit_action: i64,
-    /// Microseconds a database query may take before it is logged; 0 disables.
-    pub limit_db: i64,
-    /// Microseconds a whole route execution may take before it is logged; 0 disables.
-    pub limit_cfg: i64,
+    /// Kamailio log level of the "took too long" line (-1: error).
+    pub log: i32,
+    /// Microseconds a KSR call may take before it is logged; 0: calls are
+    /// not timed.
+    pub limit_action: u64,
 }
 
 impl Default for Latency {
     fn default() -> Self {
         Latency {
-            cfg_log: 3,
             log: -1,
             limit_action: 0,
-            limit_db: 0,
-            limit_cfg: 0,
         }
     }
 }
@@ -228,33 +217,37 @@ pub struct Config {
     pub listen: Vec<ListenSpec>,
     pub port: u16,
     pub children: u32,
-    pub fork: bool,
     pub debug: i32,
-    pub log_stderror: bool,
+    /// `None` when the config does not say: this proxy then logs to stderr
+    /// (Kamailio would log to syslog); `Some(false)` means syslog.
+    pub log_stderror: Option<bool>,
+    /// Prepended to the script's log lines, pseudo-variables expanded.
     pub log_prefix: Option<String>,
+    /// The syslog facility name, `LOG_DAEMON` unless set.
     pub log_facility: String,
+    /// The syslog ident (`None`: "kemi-proxy").
     pub log_name: Option<String>,
+    /// Colour stderr lines by level.
     pub log_color: bool,
     pub alias: Vec<Alias>,
+    /// The machine's host name counts as this proxy for `is_myself`.
     pub auto_aliases: bool,
     pub disable_tcp: bool,
-    pub enable_tls: bool,
-    /// Kamailio's 0/1/2 (2: enabled if the system supports it).
-    pub enable_sctp: i64,
     /// Seconds an idle TCP connection is kept.
     pub tcp_connection_lifetime: u32,
     pub tcp_max_connections: u32,
     /// Accept TCP messages without Content-Length.
     pub tcp_accept_no_cl: bool,
     pub tcp_children: Option<u32>,
-    pub async_workers: u32,
-    pub received_route_mode: i64,
     /// Run `ksr_onsend_route` for replies too.
     pub onsend_route_reply: bool,
+    /// Add the Server header to local replies and User-Agent to local
+    /// requests.
     pub server_signature: bool,
+    /// The whole header line (`Server: name`) without CRLF; `None`: ours.
     pub server_header: Option<String>,
+    /// The whole header line (`User-Agent: name`) without CRLF; `None`: ours.
     pub user_agent_header: Option<String>,
-    pub sip_warning: bool,
     pub kemi: KemiCallbacks,
     pub latency: Latency,
     /// From `cfgengine`, lower-cased; `"native"` for `native` and `default`.
@@ -279,9 +272,8 @@ impl Default for Config {
             listen: Vec::new(),
             port: 5060,
             children: 8,
-            fork: true,
             debug: 2,
-            log_stderror: false,
+            log_stderror: None,
             log_prefix: None,
             log_facility: "LOG_DAEMON".into(),
             log_name: None,
@@ -289,19 +281,14 @@ impl Default for Config {
             alias: Vec::new(),
             auto_aliases: true,
             disable_tcp: false,
-            enable_tls: false,
-            enable_sctp: 2,
             tcp_connection_lifetime: 120,
             tcp_max_connections: 2048,
             tcp_accept_no_cl: false,
             tcp_children: None,
-            async_workers: 0,
-            received_route_mode: 0,
             onsend_route_reply: false,
             server_signature: true,
             server_header: None,
             user_agent_header: None,
-            sip_warning: false,
             kemi: KemiCallbacks::default(),
             latency: Latency::default(),
             engine: None,

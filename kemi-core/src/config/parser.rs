@@ -222,6 +222,15 @@ impl<'m> Parser<'m> {
     fn value(&mut self, ctx: &str) -> PResult<Raw> {
         let p = self.peek().clone();
         match p.tok {
+            // The lexer already reported a number too large for an i64
+            // (and made it 0): one error is enough, so the parameter's own
+            // range check must not see that 0.
+            Tok::Int(_)
+                if p.raw.bytes().all(|b| b.is_ascii_digit()) && p.raw.parse::<i64>().is_err() =>
+            {
+                self.next();
+                Err(Reported)
+            }
             Tok::Int(n) => {
                 self.next();
                 Ok(Raw::Int(n))

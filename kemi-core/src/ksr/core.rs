@@ -11,16 +11,15 @@ use crate::myself::{self, Target};
 use crate::net::Proto;
 use crate::sip::{Scheme, Uri};
 
-/// Writes a script's log line at `level`, without the trailing newline
-/// Kamailio scripts habitually add.
-fn script_log(level: LogLevel, text: &str) {
-    let text = text.strip_suffix('\n').unwrap_or(text);
-    match level {
-        LogLevel::Debug => tracing::debug!(target: "script", "{text}"),
-        LogLevel::Info | LogLevel::Notice => tracing::info!(target: "script", "{text}"),
-        LogLevel::Warn => tracing::warn!(target: "script", "{text}"),
-        LogLevel::Error | LogLevel::Critical => tracing::error!(target: "script", "{text}"),
-    }
+/// Writes a script's log line at `level` (with the config's `log_prefix`).
+fn script_log(ctx: &Context, level: LogLevel, text: &str) {
+    let level = match level {
+        LogLevel::Debug => tracing::Level::DEBUG,
+        LogLevel::Info | LogLevel::Notice => tracing::Level::INFO,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Error | LogLevel::Critical => tracing::Level::ERROR,
+    };
+    crate::log::script_line(ctx, level, text)
 }
 
 /// Kamailio's log levels, as `KSR.log` names them.
@@ -231,45 +230,45 @@ pub mod kemi {
 
     /// Logs `text` at debug level.
     #[kemi_export]
-    pub fn dbg(text: &str) {
-        script_log(LogLevel::Debug, text)
+    pub fn dbg(ctx: &mut Context, text: &str) {
+        script_log(ctx, LogLevel::Debug, text)
     }
 
     /// Logs `text` at error level.
     #[kemi_export]
-    pub fn err(text: &str) {
-        script_log(LogLevel::Error, text)
+    pub fn err(ctx: &mut Context, text: &str) {
+        script_log(ctx, LogLevel::Error, text)
     }
 
     /// Logs `text` at info level.
     #[kemi_export]
-    pub fn info(text: &str) {
-        script_log(LogLevel::Info, text)
+    pub fn info(ctx: &mut Context, text: &str) {
+        script_log(ctx, LogLevel::Info, text)
     }
 
     /// Logs `text` at warning level.
     #[kemi_export]
-    pub fn warn(text: &str) {
-        script_log(LogLevel::Warn, text)
+    pub fn warn(ctx: &mut Context, text: &str) {
+        script_log(ctx, LogLevel::Warn, text)
     }
 
     /// Logs `text` at notice level.
     #[kemi_export]
-    pub fn notice(text: &str) {
-        script_log(LogLevel::Notice, text)
+    pub fn notice(ctx: &mut Context, text: &str) {
+        script_log(ctx, LogLevel::Notice, text)
     }
 
     /// Logs `text` at critical level.
     #[kemi_export]
-    pub fn crit(text: &str) {
-        script_log(LogLevel::Critical, text)
+    pub fn crit(ctx: &mut Context, text: &str) {
+        script_log(ctx, LogLevel::Critical, text)
     }
 
     /// Logs `text` at the level named by `level`: `dbg`, `info`, `notice`,
     /// `warn`, `err` or `crit` (any other name logs as an error).
     #[kemi_export]
-    pub fn log(level: &str, text: &str) {
-        script_log(LogLevel::from_name(level), text)
+    pub fn log(ctx: &mut Context, level: &str, text: &str) {
+        script_log(ctx, LogLevel::from_name(level), text)
     }
 
     /// Marks the message to be dropped when the current callback ends. It

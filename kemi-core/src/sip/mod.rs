@@ -39,7 +39,10 @@ pub use message::Message;
 pub use method::Method;
 pub use name_addr::{Contacts, NameAddr};
 pub use params::{Param, Params};
-pub use reply::{build_reply, looks_like_request, reply_to_unparsable, via_receive_params};
+pub use reply::{
+    build_reply, looks_like_request, reply_to_unparsable, reply_to_unparsable_with,
+    via_receive_params, Signature,
+};
 pub use uri::{percent_decode, Scheme, Uri};
 pub use via::Via;
 

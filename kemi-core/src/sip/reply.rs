@@ -118,6 +118,41 @@ impl Message {
     }
 }
 
+/// The header lines the proxy adds to what it generates itself: `Server`
+/// on its replies, `User-Agent` on its requests (Kamailio's
+/// `server_signature`, `server_header` and `user_agent_header`). Each is
+/// a complete line ending in CRLF, or empty when `server_signature=no`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Signature {
+    pub server: String,
+    pub user_agent: String,
+}
+
+impl Signature {
+    /// `server`/`user_agent` are whole header lines from the config;
+    /// `None` gives ours: `Server: kemi-proxy (<version> (<arch>/<os>))`,
+    /// after Kamailio's `Server: kamailio (5.8.1 (x86_64/linux))`.
+    pub fn new(enabled: bool, server: Option<&str>, user_agent: Option<&str>) -> Signature {
+        if !enabled {
+            return Signature::default();
+        }
+        let ours = format!(
+            "kemi-proxy ({} ({}/{}))",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::ARCH,
+            std::env::consts::OS
+        );
+        let line = |given: Option<&str>, name: &str| match given {
+            Some(text) => format!("{text}\r\n"),
+            None => format!("{name}: {ours}\r\n"),
+        };
+        Signature {
+            server: line(server, "Server"),
+            user_agent: line(user_agent, "User-Agent"),
+        }
+    }
+}
+
 /// Builds a stateless response to `request` (RFC 3261 8.2.6): every Via in
 /// order (with the request's own Via edits, e.g. `received`, applied), From,
 /// To (with `to_tag` added if given and the To has no tag), Call-ID, CSeq,
@@ -214,9 +249,20 @@ fn copy_line(msg: &Message, e: &HeaderEntry, with_edits: bool, out: &mut Vec<u8>
 /// with a parseable top Via). The transport sends it, or drops the input
 /// silently on `None` (RFC 3261 16.3, RFC 4475 3.1.2).
 pub fn reply_to_unparsable(buf: &[u8], code: u16, reason: &str) -> Option<Vec<u8>> {
+    reply_to_unparsable_with(buf, code, reason, "")
+}
+
+/// [`reply_to_unparsable`] with `extra_headers` (complete lines, e.g. the
+/// proxy's Server line).
+pub fn reply_to_unparsable_with(
+    buf: &[u8],
+    code: u16,
+    reason: &str,
+    extra_headers: &str,
+) -> Option<Vec<u8>> {
     let msg = salvage_request(buf)?;
     msg.top_via().ok()?;
-    build_reply(&msg, code, reason, None, "", b"").ok()
+    build_reply(&msg, code, reason, None, extra_headers, b"").ok()
 }
 
 /// True if `buf` starts like a request line (`TOKEN SP ...`), the condition

@@ -247,7 +247,7 @@ pub mod kemi {
                 return -1;
             }
         }
-        let headers = util::options_headers(ctx);
+        let headers = util::options_headers(ctx) + &ctx.runtime().signature().server;
         // The reply's top Via carries received/rport like any stateless
         // reply; work on a copy so the request itself is not changed.
         let mut req = ctx.msg.clone();

@@ -102,6 +102,7 @@ pub fn send_stateless(
         Some(b) if body.is_empty() => b.as_slice(),
         _ => body,
     };
+    let headers = format!("{headers}{}", ctx.runtime().signature().server);
     let bytes = match build_reply(&ctx.msg, code, reason, tag.as_deref(), &headers, body) {
         Ok(b) => b,
         Err(e) => return refuse(&format!("cannot build the reply: {e}")),

@@ -381,7 +381,14 @@ fn relay_cancel(ctx: &mut Context, target: Option<&str>) -> i32 {
     let mut msg = ctx.msg.clone();
     let src = ctx.recv.src;
     let _ = msg.add_via_receive_params(src.ip(), src.port(), ctx.force_rport);
-    if let Ok(bytes) = build_reply(&msg, 200, "OK", Some(&t.to_tag), "", b"") {
+    if let Ok(bytes) = build_reply(
+        &msg,
+        200,
+        "OK",
+        Some(&t.to_tag),
+        &tm.settings().signature.server,
+        b"",
+    ) {
         let dst = forward::reply_address(ctx);
         if let Err(e) = ctx.reply_to(dst, &bytes) {
             tracing::debug!("tm: 200 to CANCEL: {e}");
@@ -636,7 +643,9 @@ pub fn on_reply(ctx: &mut Context, engine: &mut dyn ScriptEngine) -> bool {
             // A retransmitted final reply: 2xx goes on end to end, a
             // non-2xx INVITE reply gets our ACK again.
             if invite && code >= 300 {
-                if let Some(ack) = build_ack(&b.request, &ctx.msg) {
+                if let Some(ack) =
+                    build_ack(&b.request, &ctx.msg, &tm.settings().signature.user_agent)
+                {
                     transaction::send(&*transport, b, &ack);
                 }
             } else if (200..300).contains(&code) {
@@ -661,7 +670,9 @@ pub fn on_reply(ctx: &mut Context, engine: &mut dyn ScriptEngine) -> bool {
             b.done = true;
             b.code = code;
             if invite && code >= 300 {
-                if let Some(ack) = build_ack(&b.request, &ctx.msg) {
+                if let Some(ack) =
+                    build_ack(&b.request, &ctx.msg, &tm.settings().signature.user_agent)
+                {
                     transaction::send(&*transport, b, &ack);
                 }
             }
@@ -1099,6 +1110,9 @@ pub fn uac_send(
     for line in hdrs.lines().map(str::trim_end).filter(|l| !l.is_empty()) {
         out.push_str(line);
         out.push_str("\r\n");
+    }
+    if !has("User-Agent") {
+        out.push_str(&ctx.runtime().signature().user_agent);
     }
     out.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     let request = LocalRequest {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use kemi_core::config::Config;
+use kemi_core::sip::Signature;
 use kemi_core::{ModParam, ModParamKind};
 
 /// The timers and switches of the `tm` modparams, with Kamailio's defaults.
@@ -35,6 +36,8 @@ pub struct Settings {
     pub restart_fr_on_each_reply: bool,
     /// `event_callback`: the script function for tm's events.
     pub event_callback: Option<String>,
+    /// The core's Server/User-Agent lines for what tm builds itself.
+    pub signature: Signature,
 }
 
 impl Default for Settings {
@@ -52,6 +55,7 @@ impl Default for Settings {
             failure_reply_mode: 3,
             restart_fr_on_each_reply: true,
             event_callback: None,
+            signature: Signature::new(true, None, None),
         }
     }
 }
@@ -59,7 +63,14 @@ impl Default for Settings {
 impl Settings {
     /// The settings a config gives (defaults for what it leaves out).
     pub fn from_config(config: &Config) -> Self {
-        let mut s = Settings::default();
+        let mut s = Settings {
+            signature: Signature::new(
+                config.server_signature,
+                config.server_header.as_deref(),
+                config.user_agent_header.as_deref(),
+            ),
+            ..Settings::default()
+        };
         let Some(tm) = config.module("tm") else {
             return s;
         };

@@ -184,6 +184,7 @@ impl Tx {
         let mut extra = String::new();
         extra.push_str(&self.request.reply_headers);
         extra.push_str(headers);
+        extra.push_str(&self.request.runtime().signature().server);
         let body = self.request.reply_body.as_deref().unwrap_or_default();
         let reply = build_reply(&msg, code, reason, tag, &extra, body).ok()?;
         // `KSR.corex.via_reply_add_xavp_params(1)`.
@@ -276,7 +277,8 @@ impl Tx {
 /// Route headers; retransmitted on UDP until answered.
 pub fn send_cancel(tm: &Tm, transport: &dyn Transport, id: u64, index: usize, b: &mut UacBranch) {
     b.cancel_pending = false;
-    let Some(bytes) = hop_request(&b.request, "CANCEL", None) else {
+    let user_agent = &tm.settings().signature.user_agent;
+    let Some(bytes) = hop_request(&b.request, "CANCEL", None, user_agent) else {
         return;
     };
     send(transport, b, &bytes);
@@ -293,15 +295,21 @@ pub fn send_cancel(tm: &Tm, transport: &dyn Transport, id: u64, index: usize, b:
 
 /// Builds the ACK for a non-2xx final reply to a branch (RFC 3261
 /// 17.1.1.3): as the CANCEL, with the reply's To (and its tag).
-pub fn build_ack(request: &[u8], reply: &Message) -> Option<Vec<u8>> {
+pub fn build_ack(request: &[u8], reply: &Message, user_agent: &str) -> Option<Vec<u8>> {
     let to = reply.header(HeaderName::To)?;
-    hop_request(request, "ACK", Some(to))
+    hop_request(request, "ACK", Some(to), user_agent)
 }
 
 /// A request for the same hop as `request` (CANCEL or ACK): first line
 /// with `method`, the top Via, From, To (or `to`), Call-ID, CSeq with the
-/// same number and `method`, Route headers, Max-Forwards, no body.
-fn hop_request(request: &[u8], method: &str, to: Option<&str>) -> Option<Vec<u8>> {
+/// same number and `method`, Route headers, Max-Forwards, `user_agent` (a
+/// whole line or empty), no body.
+fn hop_request(
+    request: &[u8],
+    method: &str,
+    to: Option<&str>,
+    user_agent: &str,
+) -> Option<Vec<u8>> {
     let msg = Message::parse_slice(request).ok()?;
     let ruri = msg.request_uri()?;
     let cseq = msg.cseq().ok()?.number;
@@ -320,6 +328,7 @@ fn hop_request(request: &[u8], method: &str, to: Option<&str>) -> Option<Vec<u8>
     }
     out.push_str(&format!("Call-ID: {}\r\n", msg.call_id().ok()?));
     out.push_str(&format!("CSeq: {cseq} {method}\r\n"));
+    out.push_str(user_agent);
     out.push_str("Content-Length: 0\r\n\r\n");
     Some(out.into_bytes())
 }

@@ -295,8 +295,19 @@ fn cancel_is_answered_and_sent_downstream() {
     p.request(&cancel, CALLER);
     let sent = p.sent();
     assert_eq!(lines(&to(&sent, CALLER)), ["SIP/2.0 200 OK"]);
+    // What tm builds itself carries the core's signature.
+    let ok = Message::parse(to(&sent, CALLER)[0].bytes.clone()).unwrap();
+    assert!(ok
+        .header_by_name("Server")
+        .unwrap()
+        .starts_with("kemi-proxy ("));
     let c = to(&sent, CALLEE);
     assert_eq!(lines(&c), ["CANCEL sip:bob@example.org SIP/2.0"]);
+    let own_cancel = Message::parse(c[0].bytes.clone()).unwrap();
+    assert!(own_cancel
+        .header_by_name("User-Agent")
+        .unwrap()
+        .starts_with("kemi-proxy ("));
     // The CANCEL's answer is absorbed; the 487 goes up (no failover: the
     // failure route sees the cancel) and is ACKed.
     assert!(p.reply_to(&c[0], 200, "OK"));
@@ -311,7 +322,27 @@ fn cancel_is_answered_and_sent_downstream() {
         lines(&to(&sent, CALLEE)),
         ["ACK sip:bob@example.org SIP/2.0"]
     );
+    let ack = Message::parse(to(&sent, CALLEE)[0].bytes.clone()).unwrap();
+    assert!(ack.header_by_name("User-Agent").is_some());
     assert!(to(&sent, FAILOVER).is_empty());
+}
+
+#[test]
+fn server_signature_off_leaves_the_headers_out() {
+    let mut p = proxy(SCRIPT, "server_signature=no");
+    p.request(INVITE, CALLER);
+    let down = to(&p.sent(), CALLEE);
+    assert!(p.reply_to(&down[0], 180, "Ringing"));
+    p.sent();
+    let cancel = INVITE
+        .replace("INVITE sip", "CANCEL sip")
+        .replace("1 INVITE", "1 CANCEL");
+    p.request(&cancel, CALLER);
+    let sent = p.sent();
+    let ok = Message::parse(to(&sent, CALLER)[0].bytes.clone()).unwrap();
+    assert_eq!(ok.header_by_name("Server"), None);
+    let own_cancel = Message::parse(to(&sent, CALLEE)[0].bytes.clone()).unwrap();
+    assert_eq!(own_cancel.header_by_name("User-Agent"), None);
 }
 
 #[test]
@@ -442,6 +473,10 @@ end
     let msg = Message::parse(sent[0].bytes.clone()).unwrap();
     assert_eq!(msg.header_by_name("X-Probe"), Some("1"));
     assert_eq!(msg.header_by_name("X-Seen"), Some("yes"));
+    assert!(msg
+        .header_by_name("User-Agent")
+        .unwrap()
+        .starts_with("kemi-proxy ("));
     assert_eq!(p.shv("event").as_deref(), Some("tm:local-request"));
     assert_eq!(p.shv("event_rm").as_deref(), Some("OPTIONS"));
 }

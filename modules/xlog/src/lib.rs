@@ -36,19 +36,19 @@ impl Level {
     }
 }
 
-/// Expands `lmsg` and logs it at `level`; a trailing newline, which
-/// Kamailio scripts habitually add, is dropped since log lines get one.
-fn emit(ctx: &Context, level: Level, facility: Option<&str>, lmsg: &str) -> i32 {
-    let text = kemi_core::pv::format(ctx, lmsg);
-    let text = text.strip_suffix('\n').unwrap_or(&text);
-    let facility = facility.unwrap_or("");
-    match level {
-        Level::Dbg => tracing::debug!(target: "xlog", facility, "{text}"),
-        Level::Info | Level::Notice => tracing::info!(target: "xlog", facility, "{text}"),
-        Level::Warn => tracing::warn!(target: "xlog", facility, "{text}"),
-        Level::Err | Level::Crit | Level::Alert | Level::Bug => {
-            tracing::error!(target: "xlog", facility, "{text}")
-        }
+/// Expands `lmsg` and logs it at `level` (after the config's
+/// `log_prefix`). The facility, a syslog detail, is not used: the proxy
+/// logs everything with the config's `log_facility`.
+fn emit(ctx: &Context, level: Level, lmsg: &str) -> i32 {
+    let level = match level {
+        Level::Dbg => tracing::Level::DEBUG,
+        Level::Info | Level::Notice => tracing::Level::INFO,
+        Level::Warn => tracing::Level::WARN,
+        Level::Err | Level::Crit | Level::Alert | Level::Bug => tracing::Level::ERROR,
+    };
+    // Checked first so a hidden line costs no expansion.
+    if level <= kemi_core::log::level_for(ctx.runtime().debug_level()) {
+        kemi_core::log::script_line(ctx, level, &kemi_core::pv::format(ctx, lmsg));
     }
     1
 }
@@ -62,45 +62,45 @@ pub mod kemi {
     /// Logs the expanded `lmsg` at debug level. Always 1.
     #[kemi_export]
     pub fn xdbg(ctx: &mut Context, lmsg: &str) -> i32 {
-        emit(ctx, Level::Dbg, None, lmsg)
+        emit(ctx, Level::Dbg, lmsg)
     }
 
     /// Logs the expanded `lmsg` at info level. Always 1.
     #[kemi_export]
     pub fn xinfo(ctx: &mut Context, lmsg: &str) -> i32 {
-        emit(ctx, Level::Info, None, lmsg)
+        emit(ctx, Level::Info, lmsg)
     }
 
     /// Logs the expanded `lmsg` at notice level. Always 1.
     #[kemi_export]
     pub fn xnotice(ctx: &mut Context, lmsg: &str) -> i32 {
-        emit(ctx, Level::Notice, None, lmsg)
+        emit(ctx, Level::Notice, lmsg)
     }
 
     /// Logs the expanded `lmsg` at warning level. Always 1.
     #[kemi_export]
     pub fn xwarn(ctx: &mut Context, lmsg: &str) -> i32 {
-        emit(ctx, Level::Warn, None, lmsg)
+        emit(ctx, Level::Warn, lmsg)
     }
 
     /// Logs the expanded `lmsg` at error level. Always 1.
     #[kemi_export]
     pub fn xerr(ctx: &mut Context, lmsg: &str) -> i32 {
-        emit(ctx, Level::Err, None, lmsg)
+        emit(ctx, Level::Err, lmsg)
     }
 
     /// Logs the expanded `lmsg` at alert level (an error-level line here).
     /// Always 1.
     #[kemi_export]
     pub fn xalert(ctx: &mut Context, lmsg: &str) -> i32 {
-        emit(ctx, Level::Alert, None, lmsg)
+        emit(ctx, Level::Alert, lmsg)
     }
 
     /// Logs the expanded `lmsg` at critical level (an error-level line
     /// here). Always 1.
     #[kemi_export]
     pub fn xcrit(ctx: &mut Context, lmsg: &str) -> i32 {
-        emit(ctx, Level::Crit, None, lmsg)
+        emit(ctx, Level::Crit, lmsg)
     }
 
     /// Logs the expanded `lmsg` at the level named `slevel` (`L_DBG`,
@@ -110,7 +110,7 @@ pub mod kemi {
     #[kemi_export]
     pub fn xlog(ctx: &mut Context, slevel: &str, lmsg: &str) -> i32 {
         match Level::from_name(slevel) {
-            Some(level) => emit(ctx, level, None, lmsg),
+            Some(level) => emit(ctx, level, lmsg),
             None => {
                 tracing::error!(target: "xlog", "unknown log level '{slevel}'");
                 -1
@@ -118,12 +118,13 @@ pub mod kemi {
         }
     }
 
-    /// As `xlog`, tagging the line with the syslog facility `lfacility`
-    /// (`LOG_LOCAL0`...); the proxy's logger records it as a field.
+    /// As `xlog`; the syslog facility `lfacility` (`LOG_LOCAL0`...) is
+    /// accepted but the line goes where all the proxy's logs go.
     #[kemi_export]
     pub fn xlog_facility(ctx: &mut Context, lfacility: &str, slevel: &str, lmsg: &str) -> i32 {
+        let _ = lfacility;
         match Level::from_name(slevel) {
-            Some(level) => emit(ctx, level, Some(lfacility), lmsg),
+            Some(level) => emit(ctx, level, lmsg),
             None => {
                 tracing::error!(target: "xlog", "unknown log level '{slevel}'");
                 -1

@@ -75,8 +75,8 @@ def xlog(slevel: str, lmsg: str) -> int:
 
 def xlog_facility(lfacility: str, slevel: str, lmsg: str) -> int:
     """
-    As `xlog`, tagging the line with the syslog facility `lfacility`
-    (`LOG_LOCAL0`...); the proxy's logger records it as a field.
+    As `xlog`; the syslog facility `lfacility` (`LOG_LOCAL0`...) is
+    accepted but the line goes where all the proxy's logs go.
 
     Kamailio signature: ``int KSR.xlog.xlog_facility(str lfacility, str slevel, str lmsg)``
     """
