@@ -49,7 +49,7 @@ fn line(level: Level, message: &str, facility: &str) -> (Level, String, String) 
 fn each_level_function_logs_one_expanded_line_at_its_level() {
     let lines = xlog_lines(
         r#"assert(KSR.xlog.xdbg("dbg $rm $ru\n") == 1)
-           assert(KSR.xlog.xinfo("info [$ci] $var(none)\n") == 1)
+           assert(KSR.xlog.xinfo("info [$ci] $var(none)\n") == 1) -- an unset $var is 0
            assert(KSR.xlog.xnotice("notice $fU/$ft") == 1)
            assert(KSR.xlog.xwarn("warn $cs $nope $") == 1)
            assert(KSR.xlog.xerr("err $hdr(X-None) $si") == 1)
@@ -60,7 +60,7 @@ fn each_level_function_logs_one_expanded_line_at_its_level() {
         summary(&lines),
         [
             line(Level::DEBUG, "dbg INVITE sip:alice@example.com", ""),
-            line(Level::INFO, "info [xlog-lines-1] <null>", ""),
+            line(Level::INFO, "info [xlog-lines-1] 0", ""),
             line(Level::INFO, "notice bob/from-1", ""),
             line(Level::WARN, "warn 3 $nope $", ""),
             line(Level::ERROR, "err <null> 192.0.2.10", ""),
