@@ -629,11 +629,12 @@ fn param_type(ty: &Type) -> Result<ParamType, String> {
             }
         }
         Type::Paren(p) => param_type(&p.elem),
-        Type::Reference(_) => Err(format!(
-            "unsupported reference parameter for a KEMI export: the only references allowed are \
-             `&str` (str) and, as the first parameter, the routing context `&mut Context` or `&Context`; \
-             use {PARAM_TYPES}"
-        )),
+        Type::Reference(_) => Err(
+            "unsupported reference parameter for a KEMI export: script parameters are \
+             i32 (int), i64 (long), &str or String (str), and the only other reference allowed is \
+             the routing context as the first parameter (`&mut Context` or `&Context`)"
+                .to_string(),
+        ),
         _ if is_ident(ty, "i32") => Ok(ParamType::I32),
         _ if is_ident(ty, "i64") => Ok(ParamType::I64),
         _ if is_path(ty, &["String"]) || is_path(ty, &["std", "string", "String"]) => {
@@ -968,8 +969,8 @@ mod tests {
         for error in &errors {
             assert!(
                 error.contains("unsupported reference parameter")
-                    && error.contains("`&str` (str)")
-                    && error.contains("`&mut Context` or `&Context`"),
+                    && error.contains("&str or String (str)")
+                    && error.contains("(`&mut Context` or `&Context`)"),
                 "{error}"
             );
         }
