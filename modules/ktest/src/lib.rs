@@ -61,10 +61,9 @@ pub mod kemi {
         ])
     }
 
-    /// Returns `[1, 2, ..., n]` (empty for `n < 1`). `n` above
-    /// [`XVAL_ARRAY_MAX`](crate::XVAL_ARRAY_MAX) is refused with a logged
-    /// error and null, as a script must not make the proxy allocate without
-    /// bound.
+    /// Returns `[1, 2, ..., n]` (empty for `n < 1`). An `n` above 10000 is
+    /// refused: the error is logged and null returned, so a script cannot
+    /// make the proxy allocate without bound.
     #[kemi_export]
     pub fn xval_array(n: i32) -> Xval {
         if n > crate::XVAL_ARRAY_MAX {
@@ -134,7 +133,7 @@ pub mod kemi {
     }
 }
 
-/// The longest array `KSR.ktest.xval_array` builds.
+/// The longest array `KSR.ktest.xval_array` builds (its doc names it).
 pub const XVAL_ARRAY_MAX: i32 = 10_000;
 
 pub static MODULE: ModuleDef = ModuleDef {

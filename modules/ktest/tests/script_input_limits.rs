@@ -47,6 +47,12 @@ fn sum_long_saturates_at_both_ends_of_the_long_range() {
 }
 
 #[test]
+fn xval_array_documents_its_limit() {
+    let doc = export("xval_array").doc;
+    assert!(doc.contains(&format!("above {XVAL_ARRAY_MAX} ")), "{doc}");
+}
+
+#[test]
 fn xval_array_builds_up_to_the_limit() {
     match xval("xval_array", &[Arg::Int(i64::from(XVAL_ARRAY_MAX))]) {
         Xval::Array(items) => {
