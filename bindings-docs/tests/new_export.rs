@@ -164,7 +164,10 @@ fn one_export_added_to_an_existing_module_shows_up_everywhere() {
     // Registry: one more function, no new submodule.
     assert!(before.find("demo", "t_added").is_none());
     assert_eq!(
-        after.find("demo", "t_added").map(Export::signature).as_deref(),
+        after
+            .find("demo", "t_added")
+            .map(Export::signature)
+            .as_deref(),
         Some(signature)
     );
     assert!(after.find("demo", "existing").is_some());
@@ -199,7 +202,10 @@ fn one_export_added_to_an_existing_module_shows_up_everywhere() {
 
     // Stubs, inside the module's existing namespace in each language.
     let expected = [
-        ("stubs/lua/KSR.lua", "KSR.demo.t_added = function(label, count) end"),
+        (
+            "stubs/lua/KSR.lua",
+            "KSR.demo.t_added = function(label, count) end",
+        ),
         ("stubs/lua/ksr_luacheck.lua", "t_added = {},"),
         (
             "stubs/python/KSR/demo.pyi",
@@ -217,7 +223,10 @@ fn one_export_added_to_an_existing_module_shows_up_everywhere() {
     for (path, needle) in expected {
         let text = file(&new, path);
         assert!(text.contains(needle), "{path} lacks `{needle}`:\n{text}");
-        assert!(!file(&old, path).contains("t_added"), "{path} had it before");
+        assert!(
+            !file(&old, path).contains("t_added"),
+            "{path} had it before"
+        );
     }
     let rbs = file(&new, "stubs/ruby/ksr.rbs");
     assert_eq!(rbs.matches("module DEMO").count(), 1, "{rbs}");

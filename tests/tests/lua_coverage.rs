@@ -89,7 +89,9 @@ fn dotted_path(s: &str) -> (Vec<&str>, usize) {
 /// `==`, `~=`, `<=` or `>=`.
 fn assigned(text: &str, at: usize) -> bool {
     let before = text[..at].trim_end();
-    before.ends_with('=') && !before.ends_with("==") && !before.ends_with("~=")
+    before.ends_with('=')
+        && !before.ends_with("==")
+        && !before.ends_with("~=")
         && !before.ends_with("<=")
         && !before.ends_with(">=")
 }
@@ -176,7 +178,7 @@ fn every_guarded_export_is_called_from_a_lua_test() {
         called.extend(calls_in(text));
     }
 
-    let registry = Registry::new(&MODULES);
+    let registry = Registry::new(MODULES);
     let mut missing = Vec::new();
     let mut checked = 0;
     for sub in GUARDED {

@@ -151,10 +151,7 @@ mod tests {
 
     #[test]
     fn signature_marks_rest_parameters() {
-        assert_eq!(
-            MODF.signature(),
-            "int KSR.x.modf(str fname, str ...params)"
-        );
+        assert_eq!(MODF.signature(), "int KSR.x.modf(str fname, str ...params)");
         assert_eq!(EXIT.signature(), "none KSR.x.exit()");
     }
 }

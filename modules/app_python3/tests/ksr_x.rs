@@ -19,7 +19,10 @@ fn check_function() -> String {
 
 #[test]
 fn ksr_x_has_exactly_the_documented_functions() {
-    let module = format!("{}def ksr_request_route():\n    check()\n", check_function());
+    let module = format!(
+        "{}def ksr_request_route():\n    check()\n",
+        check_function()
+    );
     testing::module_style(&[])
         .run(&module)
         .unwrap_or_else(|e| panic!("module style: {e}"));
