@@ -95,21 +95,22 @@ pub(crate) fn build_ksr<'js>(
     // The documented list drives what is defined, so docs and engine agree.
     let x = Object::new(cx.clone())?;
     for f in kemi_core::ksr::x::JAVASCRIPT {
-        let body =
-            match f.name {
-                "exit" | "drop" => {
-                    let slot = Rc::clone(slot);
-                    let drop = f.name == "drop";
-                    Function::new(cx.clone(), move |cx: Ctx<'js>| x_exit(&cx, &slot, drop))?
-                }
-                "modf" => Function::new(cx.clone(), x_modf)?,
-                other => return Err(Exception::throw_internal(
+        let body = match f.name {
+            "exit" | "drop" => {
+                let slot = Rc::clone(slot);
+                let drop = f.name == "drop";
+                Function::new(cx.clone(), move |cx: Ctx<'js>| x_exit(&cx, &slot, drop))?
+            }
+            "modf" => Function::new(cx.clone(), x_modf)?,
+            other => {
+                return Err(Exception::throw_internal(
                     cx,
                     &format!(
                         "KSR.x.{other} is listed for JavaScript but the engine has no body for it"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         x.set(f.name, body.with_name(f.name)?)?;
     }
     ksr.set("x", x.clone())?;
