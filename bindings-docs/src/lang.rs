@@ -292,101 +292,31 @@ pub fn summary(doc: &str) -> String {
     first_paragraph.join(" ")
 }
 
-/// A parameter of an engine-provided function.
-#[derive(Debug, Clone, Copy)]
-pub struct EngineParam {
-    pub name: &'static str,
-    pub kind: ParamKind,
-    /// Takes any number of further arguments of this kind.
-    pub rest: bool,
-}
-
 /// A `KSR.x` function: provided by the script engine itself rather than by
 /// a module, so it is not in the registry and not every language has it.
-#[derive(Debug, Clone, Copy)]
-pub struct EngineFn {
-    pub name: &'static str,
-    pub params: &'static [EngineParam],
-    pub ret: ReturnKind,
-    /// Ends the script: the call never returns normally.
-    pub never_returns: bool,
-    pub doc: &'static str,
-    pub langs: &'static [Lang],
-}
+/// The list lives in kemi-core, where the engines build `KSR.x` from it.
+pub use kemi_core::ksr::x::XFunction as EngineFn;
 
-impl EngineFn {
-    pub fn has(&self, lang: Lang) -> bool {
-        self.langs.contains(&lang)
+/// The `KSR.x` functions of every engine, in reference order.
+pub static ENGINE_X: &[EngineFn] = kemi_core::ksr::x::ALL;
+
+impl Lang {
+    /// The `KSR.x` functions this language's engine defines.
+    pub fn engine_x(self) -> &'static [EngineFn] {
+        use kemi_core::ksr::x;
+        match self {
+            Lang::Lua => x::LUA,
+            Lang::Python => x::PYTHON,
+            Lang::JavaScript => x::JAVASCRIPT,
+            Lang::Ruby => x::RUBY,
+        }
     }
 
-    /// Kamailio-style signature: `int KSR.x.modf(str fname, str ...params)`.
-    pub fn signature(&self) -> String {
-        let params: Vec<String> = self
-            .params
-            .iter()
-            .map(|p| {
-                let dots = if p.rest { "..." } else { "" };
-                format!("{} {dots}{}", p.kind.kemi_name(), p.name)
-            })
-            .collect();
-        format!(
-            "{} KSR.x.{}({})",
-            self.ret.kemi_name(),
-            self.name,
-            params.join(", ")
-        )
+    /// Whether this language's engine defines `f`.
+    pub fn has_x(self, f: &EngineFn) -> bool {
+        self.engine_x().iter().any(|g| g.name == f.name)
     }
 }
-
-/// The `KSR.x` functions, and which engines provide each.
-pub static ENGINE_X: &[EngineFn] = &[
-    EngineFn {
-        name: "modf",
-        params: &[
-            EngineParam {
-                name: "fname",
-                kind: ParamKind::Str,
-                rest: false,
-            },
-            EngineParam {
-                name: "params",
-                kind: ParamKind::Str,
-                rest: true,
-            },
-        ],
-        ret: ReturnKind::Int,
-        never_returns: false,
-        doc: "Runs a function of the native configuration language by name, with string\n\
-              arguments, and gives back its integer result (-1 when it cannot be run).\n\
-              Prefer a dedicated KSR function when there is one.",
-        langs: &[Lang::Lua, Lang::Python, Lang::JavaScript, Lang::Ruby],
-    },
-    EngineFn {
-        name: "exit",
-        params: &[],
-        ret: ReturnKind::None,
-        never_returns: true,
-        doc: "Stops the running script callback at once; the engine treats this as a\n\
-              normal end, not as an error.",
-        langs: &[Lang::Lua, Lang::Python, Lang::JavaScript],
-    },
-    EngineFn {
-        name: "drop",
-        params: &[],
-        ret: ReturnKind::None,
-        never_returns: true,
-        doc: "Marks the message as dropped, then stops the script like `KSR.x.exit()`.",
-        langs: &[Lang::Lua, Lang::Python, Lang::JavaScript],
-    },
-    EngineFn {
-        name: "probe",
-        params: &[],
-        ret: ReturnKind::None,
-        never_returns: false,
-        doc: "Does nothing; calling it makes sure the KSR library is loaded.",
-        langs: &[Lang::Lua],
-    },
-];
 
 #[cfg(test)]
 mod tests {

@@ -191,7 +191,7 @@ fn engine_page() -> String {
     for f in ENGINE_X {
         let _ = write!(s, "| [`{}`](#{}) |", f.name, f.name);
         for lang in Lang::ALL {
-            s.push_str(if f.has(lang) { " yes |" } else { " — |" });
+            s.push_str(if lang.has_x(f) { " yes |" } else { " — |" });
         }
         s.push('\n');
     }
@@ -211,7 +211,7 @@ fn engine_page() -> String {
             );
         }
         s.push_str("| Language | Call |\n|---|---|\n");
-        for lang in Lang::ALL.into_iter().filter(|l| f.has(*l)) {
+        for lang in Lang::ALL.into_iter().filter(|l| l.has_x(f)) {
             let names: Vec<&str> = f
                 .params
                 .iter()

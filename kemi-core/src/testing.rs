@@ -5,7 +5,10 @@
 //! captured transport and the run are here.
 //!
 //! Everything happens on the calling thread (Ruby's VM works only on the
-//! thread that started it).
+//! thread that started it). [`logs`] captures what the code under test
+//! logs.
+
+pub mod logs;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -126,7 +126,7 @@ pub fn kemi_module(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `i64` parameter | `long` | same as `int`, 64-bit |
 /// | `&str` parameter | `str` | string (borrowed), or a number, formatted |
 /// | `String` parameter | `str` | same as `&str`, owned |
-/// | first parameter `&mut T` / `&T` (`T` not `str`) | (none) | the routing context, e.g. `ctx: &mut Context` |
+/// | first parameter `&mut Context` / `&Context` | (none) | the routing context (any other reference but `&str` is refused) |
 /// | `-> i32` | `int` | >0 true, <0 false, 0 stops the script |
 /// | `-> bool` | `bool` | |
 /// | `-> Xval` | `xval` | int, long, str, null, dict or array |

@@ -178,9 +178,7 @@ fn relayed_calls(engine: &Engine) {
 }
 
 fn engine_under_load(engine: &Engine) {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     stateless_options(engine);
     relayed_calls(engine);

@@ -2,8 +2,8 @@
 //! example (examples/jsdt) answering keepalive OPTIONS and relaying calls
 //! to a sipp UAS, through tm and (`-A STATELESS`) statelessly, and a reload
 //! while sipp's traffic flows.
-//! No timing assertions. Skipped where sipp is not installed
-//! (`scripts/setup`).
+//! No timing assertions. Fails when sipp is not installed
+//! (`scripts/setup` installs it).
 
 mod common;
 
@@ -13,9 +13,7 @@ use common::sipp::{self, Sipp};
 use common::*;
 
 fn runnable(modules: &[&str]) -> bool {
-    if !sipp::installed() {
-        return false;
-    }
+    sipp::require();
     let ok = modules
         .iter()
         .all(|m| kemi_proxy::module_table::find(m).is_some());

@@ -1,7 +1,7 @@
 //! sipp against the real binary routed by a Lua script that answers
 //! statelessly (tests/lua/stateless.lua): 10,000 OPTIONS and 10,000
 //! INVITEs at 2,000/s, all answered; Max-Forwards 0 gets 483. No timing
-//! assertions. Skipped where sipp is not installed (`scripts/setup`).
+//! assertions. Fails when sipp is not installed (`scripts/setup` installs it).
 
 mod common;
 
@@ -19,9 +19,7 @@ fn lua_cfg() -> String {
 
 #[test]
 fn sipp_against_lua_script() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     if kemi_proxy::module_table::find("sl").is_none() {
         eprintln!("skipped: the sl module is not compiled in");
         return;

@@ -2,8 +2,8 @@
 //! styles (app_python3's handler object, app_python3s's module functions),
 //! against sipp: thousands of OPTIONS answered by a stateless script, the
 //! examples relaying calls through to a sipp UAS, and a reload while
-//! traffic flows. No timing assertions. Skipped where sipp is not
-//! installed (`scripts/setup`).
+//! traffic flows. No timing assertions. Fails when sipp is not
+//! installed (`scripts/setup` installs it).
 
 mod common;
 
@@ -35,9 +35,7 @@ fn cfg(module: &str, script: &str, extra: &str) -> String {
 
 #[test]
 fn sipp_options_against_both_styles() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     for (module, script) in STYLES {
         let mut proxy = Proxy::start(&cfg(module, &test_script(script), ""));
         if module == "app_python3" {
@@ -73,9 +71,7 @@ fn sipp_options_against_both_styles() {
 
 #[test]
 fn examples_relay_calls_through_to_a_sipp_uas() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     const CALLS: u32 = 300;
     // Through tm with the script's branch and onreply callbacks (the
     // default) and, with STATELESS, by KSR.forward.
@@ -137,9 +133,7 @@ fn answered_with(proxy: &Proxy, want: &str) {
 
 #[test]
 fn reload_while_traffic_flows() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     for (module, script, method) in [
         ("app_python3", "stateless.py", "app_python.reload"),
         ("app_python3s", "stateless3s.py", "app_python3s.reload"),

@@ -4,8 +4,8 @@
 //! with ACK and BYE) and, by default statefully through tm, a reload while sipp traffic flows (a good script,
 //! then a broken one that leaves the previous code running), script errors
 //! survived, and SIGTERM/SIGINT stopping the proxy with exit code 0
-//! although Ruby traps those signals itself. No timing assertions. Skipped
-//! where sipp is not installed (`scripts/setup`).
+//! although Ruby traps those signals itself. No timing assertions. Fails
+//! when sipp is not installed (`scripts/setup` installs it).
 
 mod common;
 
@@ -96,7 +96,8 @@ fn status(proxy: &Proxy, call_id: &str) -> String {
 
 #[test]
 fn sipp_options_and_reload_while_traffic_flows() {
-    if !compiled_in() || !sipp::installed() {
+    sipp::require();
+    if !compiled_in() {
         return;
     }
     let _turn = sipp_turn();
@@ -254,9 +255,7 @@ fn the_example_relays_statelessly_to_a_sipp_uas() {
         eprintln!("skipped: needs {needed:?} compiled in");
         return;
     }
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     let _turn = sipp_turn();
     let uas_port = free_port("127.0.0.1");
     let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &["-A", "STATELESS"]);
@@ -306,9 +305,7 @@ fn the_example_with_tm_relays_calls_statefully() {
         eprintln!("skipped: needs {needed:?} compiled in");
         return;
     }
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     let _turn = sipp_turn();
     let uas_port = free_port("127.0.0.1");
     let mut proxy = run_example(&format!("sip:127.0.0.1:{uas_port}"), &[]);

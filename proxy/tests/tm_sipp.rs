@@ -5,7 +5,7 @@
 //! and call counters, tm.stats over the RPC socket, that the transaction
 //! table empties once the calls are over, and that the proxy still runs.
 //! No timing assertions: deadlines only bound waiting for a condition.
-//! Skipped where sipp is not installed (`scripts/setup` installs it).
+//! Fails when sipp is not installed (`scripts/setup` installs it).
 
 mod common;
 
@@ -210,9 +210,7 @@ fn caller(scenario: &str, calls: u32, rate: u32) -> Sipp {
 /// INVITE and BYE is one transaction with a 2xx, and the table empties.
 #[test]
 fn five_thousand_calls_relayed_and_the_table_empties() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     const CALLS: u32 = 5_000;
     let (uas_port, uas) = callee("uas", CALLS);
     let uas = uas.timeout(Duration::from_secs(120)).spawn(None);
@@ -252,9 +250,7 @@ fn five_thousand_calls_relayed_and_the_table_empties() {
 /// (uas_lossy.xml).
 #[test]
 fn calls_complete_through_retransmissions_with_ten_percent_loss() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     const CALLS: u32 = 300;
     let (uas_port, uas) = callee("uas_lossy.xml", CALLS);
     let uas = uas
@@ -286,9 +282,7 @@ fn calls_complete_through_retransmissions_with_ten_percent_loss() {
 /// so only loose_route gets them there).
 #[test]
 fn busy_callee_fails_over_to_the_second_hop() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     const CALLS: u32 = 20;
     let (busy_port, busy) = callee("uas_486.xml", CALLS);
     let busy = busy.spawn(None);
@@ -318,9 +312,7 @@ fn busy_callee_fails_over_to_the_second_hop() {
 /// fr_timer (2 s here) runs out; the INVITE did reach the callee.
 #[test]
 fn silent_callee_gets_the_caller_a_408() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     const CALLS: u32 = 3;
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     let silent_uri = local(silent.local_addr().unwrap().port());
@@ -358,9 +350,7 @@ fn silent_callee_gets_the_caller_a_408() {
 /// and the INVITE (487), and gets the proxy's ACK.
 #[test]
 fn cancel_before_the_answer_reaches_the_callee() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     const CALLS: u32 = 10;
     let (uas_port, uas) = callee("uas_cancel.xml", CALLS);
     let uas = uas.spawn(None);
@@ -378,9 +368,7 @@ fn cancel_before_the_answer_reaches_the_callee() {
 /// are routed by loose_route to the callee, which answers the BYE.
 #[test]
 fn bye_follows_the_record_route() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     const CALLS: u32 = 10;
     let (uas_port, uas) = callee("uas_rr.xml", CALLS);
     let uas = uas.spawn(None);
@@ -399,9 +387,7 @@ fn bye_follows_the_record_route() {
 /// final reply instead of silence.
 #[test]
 fn unresolvable_next_hop_gets_an_error_reply() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     const CALLS: u32 = 3;
     let mut relay = Relay::start(&[("NEXT_HOP", "sip:no-such-host.invalid")]);
     let uac = caller("uac_rejected.xml", CALLS, 10).run(relay.addr());

@@ -916,7 +916,9 @@ KSR.ktest.xval_null = function() end
 ---@return integer|string|table|nil
 KSR.ktest.xval_dict = function(name, n) end
 
----Returns `[1, 2, ..., n]` (empty for `n < 1`).
+---Returns `[1, 2, ..., n]` (empty for `n < 1`). An `n` above 10000 is
+---refused: the error is logged and null returned, so a script cannot
+---make the proxy allocate without bound.
 ---
 ---`xval KSR.ktest.xval_array(int n)`
 ---@param n integer
@@ -931,7 +933,8 @@ KSR.ktest.xval_array = function(n) end
 ---@return integer|string|table|nil
 KSR.ktest.concat = function(a, b) end
 
----Adds two longs.
+---Adds two longs; a sum beyond the long range saturates at its
+---nearest end (`i64::MAX` or `i64::MIN`) rather than overflowing.
 ---
 ---`xval KSR.ktest.sum_long(long a, long b)`
 ---@param a integer

@@ -837,7 +837,9 @@ declare namespace KSR {
          */
         function xval_dict(name: string, n: number): number | string | { [key: string]: unknown } | unknown[] | null;
         /**
-         * Returns `[1, 2, ..., n]` (empty for `n < 1`).
+         * Returns `[1, 2, ..., n]` (empty for `n < 1`). An `n` above 10000 is
+         * refused: the error is logged and null returned, so a script cannot
+         * make the proxy allocate without bound.
          *
          * Kamailio signature: `xval KSR.ktest.xval_array(int n)`
          */
@@ -849,7 +851,8 @@ declare namespace KSR {
          */
         function concat(a: string, b: string): number | string | { [key: string]: unknown } | unknown[] | null;
         /**
-         * Adds two longs.
+         * Adds two longs; a sum beyond the long range saturates at its
+         * nearest end (`i64::MAX` or `i64::MIN`) rather than overflowing.
          *
          * Kamailio signature: `xval KSR.ktest.sum_long(long a, long b)`
          */

@@ -79,7 +79,7 @@ fn annotations(groups: &[Group]) -> String {
     }
     if !groups.iter().any(|g| g.name == "x") {
         s.push_str("---Functions of the Lua engine itself.\n---@class KSR.x\nKSR.x = {}\n\n");
-        for f in ENGINE_X.iter().filter(|f| f.has(L)) {
+        for f in ENGINE_X.iter().filter(|f| L.has_x(f)) {
             doc_comment(&mut s, "", f.doc);
             let mut names = Vec::new();
             for p in f.params {
@@ -125,7 +125,7 @@ fn luacheck(groups: &[Group]) -> String {
     }
     if !groups.iter().any(|g| g.name == "x") {
         s.push_str("      x = {\n        fields = {\n");
-        for f in ENGINE_X.iter().filter(|f| f.has(L)) {
+        for f in ENGINE_X.iter().filter(|f| L.has_x(f)) {
             let _ = writeln!(s, "          {} = {{}},", f.name);
         }
         s.push_str("        },\n      },\n");

@@ -108,7 +108,7 @@ fn function(s: &mut String, e: &Export) {
 
 fn engine_x() -> String {
     let mut s = header("KSR.x: functions of the Python engine itself.");
-    let fns: Vec<_> = ENGINE_X.iter().filter(|f| f.has(P)).collect();
+    let fns: Vec<_> = ENGINE_X.iter().filter(|f| P.has_x(f)).collect();
     if fns.iter().any(|f| f.never_returns) {
         s.push_str("from typing import NoReturn\n\n");
     }

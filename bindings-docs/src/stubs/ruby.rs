@@ -29,7 +29,7 @@ pub fn render(groups: &[Group]) -> Vec<Output> {
     }
     if !groups.iter().any(|g| g.name == "x") {
         s.push_str("  # Functions of the Ruby engine itself.\n  module X\n");
-        for f in ENGINE_X.iter().filter(|f| f.has(R)) {
+        for f in ENGINE_X.iter().filter(|f| R.has_x(f)) {
             comment(&mut s, "    ", &doc_lines(f.doc));
             let params: Vec<String> = f
                 .params

@@ -28,7 +28,7 @@ pub fn render(groups: &[Group]) -> Vec<Output> {
     }
     if !groups.iter().any(|g| g.name == "x") {
         s.push_str("    /** Functions of the JavaScript engine itself. */\n    namespace x {\n");
-        for f in ENGINE_X.iter().filter(|f| f.has(T)) {
+        for f in ENGINE_X.iter().filter(|f| T.has_x(f)) {
             jsdoc(&mut s, "        ", &doc_lines(f.doc));
             let params: Vec<String> = f
                 .params

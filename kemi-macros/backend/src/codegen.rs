@@ -172,7 +172,13 @@ fn thunk(krate: &Path, f: &ExportFn) -> TokenStream {
         .ty
         .as_ref()
         .map_or_else(|| rust_name.span(), |ty| ty.span());
-    let into_ret = quote_spanned!(ret_span=> #krate::export::IntoRet::into_ret(__kemi_ret));
+    // The result variable resolves at the call site in its `let` and its
+    // use alike (with the return type's hygiene it would be another
+    // identifier when that type comes from a `macro_rules!` expansion); the
+    // use is only located at the return type, for the error above.
+    let ret_var = format_ident!("__kemi_ret");
+    let ret_use = proc_macro2::Ident::new("__kemi_ret", Span::call_site().located_at(ret_span));
+    let into_ret = quote_spanned!(ret_span=> #krate::export::IntoRet::into_ret(#ret_use));
     quote! {
         {
             // Calling a deprecated export from its own glue is not a use to warn about.
@@ -183,7 +189,7 @@ fn thunk(krate: &Path, f: &ExportFn) -> TokenStream {
             ) -> ::core::result::Result<#krate::Ret, #krate::ArgError> {
                 #krate::export::convert::arity(__kemi_args, #arity)?;
                 #(#conversions)*
-                let __kemi_ret = self::#rust_name(#(#call_args),*);
+                let #ret_var = self::#rust_name(#(#call_args),*);
                 ::core::result::Result::Ok(#into_ret)
             }
             __kemi_call

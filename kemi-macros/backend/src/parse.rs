@@ -602,11 +602,16 @@ fn script_param_name(ident: &Ident) -> String {
     }
 }
 
-/// `T` of a `&T`/`&mut T` parameter that stands for the routing context
-/// (any reference except to `str`).
+/// The `&Context`/`&mut Context` parameter type that stands for the routing
+/// context (`Context` under any path: `kemi_core::Context`...; rustc checks
+/// it is the real one). Other references are script parameters, and only
+/// `&str` is one.
 fn context_type(ty: &Type) -> Option<&Type> {
     match ty {
-        Type::Reference(r) if !is_ident(&r.elem, "str") => Some(ty),
+        Type::Reference(r) => match &*r.elem {
+            Type::Path(p) if p.qself.is_none() && last_segment_is(&p.path, "Context") => Some(ty),
+            _ => None,
+        },
         Type::Paren(p) => context_type(&p.elem),
         _ => None,
     }
@@ -624,6 +629,12 @@ fn param_type(ty: &Type) -> Result<ParamType, String> {
             }
         }
         Type::Paren(p) => param_type(&p.elem),
+        Type::Reference(_) => Err(
+            "unsupported reference parameter for a KEMI export: script parameters are \
+             i32 (int), i64 (long), &str or String (str), and the only other reference allowed is \
+             the routing context as the first parameter (`&mut Context` or `&Context`)"
+                .to_string(),
+        ),
         _ if is_ident(ty, "i32") => Ok(ParamType::I32),
         _ if is_ident(ty, "i64") => Ok(ParamType::I64),
         _ if is_path(ty, &["String"]) || is_path(ty, &["std", "string", "String"]) => {
@@ -937,6 +948,30 @@ mod tests {
             assert!(
                 error.contains(wanted),
                 "`{error}` should contain `{wanted}`"
+            );
+        }
+    }
+
+    #[test]
+    fn references_other_than_str_and_context_are_refused_by_name() {
+        let errors = errors_of(
+            quote!(name = "t"),
+            quote! {
+                mod kemi {
+                    #[kemi_export] fn a(s: &String) {}
+                    #[kemi_export] fn b(ctx: &mut Context, b: &[u8]) {}
+                    #[kemi_export] fn c(n: i32, m: &i32) {}
+                    #[kemi_export] fn d(ctx: &kemi_core::Context, s: &str) {}
+                }
+            },
+        );
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        for error in &errors {
+            assert!(
+                error.contains("unsupported reference parameter")
+                    && error.contains("&str or String (str)")
+                    && error.contains("(`&mut Context` or `&Context`)"),
+                "{error}"
             );
         }
     }

@@ -92,27 +92,27 @@ pub(crate) fn build_ksr<'js>(
             target.set(export.name, export_function(cx, export, slot)?)?;
         }
     }
+    // The documented list drives what is defined, so docs and engine agree.
     let x = Object::new(cx.clone())?;
-    let exit_slot = Rc::clone(slot);
-    x.set(
-        "exit",
-        Function::new(cx.clone(), move |cx: Ctx<'js>| {
-            x_exit(&cx, &exit_slot, false)
-        })?
-        .with_name("exit")?,
-    )?;
-    let drop_slot = Rc::clone(slot);
-    x.set(
-        "drop",
-        Function::new(cx.clone(), move |cx: Ctx<'js>| {
-            x_exit(&cx, &drop_slot, true)
-        })?
-        .with_name("drop")?,
-    )?;
-    x.set(
-        "modf",
-        Function::new(cx.clone(), x_modf)?.with_name("modf")?,
-    )?;
+    for f in kemi_core::ksr::x::JAVASCRIPT {
+        let body = match f.name {
+            "exit" | "drop" => {
+                let slot = Rc::clone(slot);
+                let drop = f.name == "drop";
+                Function::new(cx.clone(), move |cx: Ctx<'js>| x_exit(&cx, &slot, drop))?
+            }
+            "modf" => Function::new(cx.clone(), x_modf)?,
+            other => {
+                return Err(Exception::throw_internal(
+                    cx,
+                    &format!(
+                        "KSR.x.{other} is listed for JavaScript but the engine has no body for it"
+                    ),
+                ))
+            }
+        };
+        x.set(f.name, body.with_name(f.name)?)?;
+    }
     ksr.set("x", x.clone())?;
     globals.set("KSR_x", x)?;
     Ok(ksr)

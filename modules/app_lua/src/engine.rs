@@ -375,11 +375,22 @@ fn build_ksr(lua: &Lua, registry: &Registry, slot: *mut std::ffi::c_void) -> mlu
         }
     }
     // Set last so a module can never shadow the engine's own functions.
+    // The documented list drives what is defined, so docs and engine agree.
     let x = lua.create_table()?;
-    x.raw_set("exit", c_closure(lua, call::x_exit, &[slot])?)?;
-    x.raw_set("drop", c_closure(lua, call::x_drop, &[slot])?)?;
-    x.raw_set("modf", c_closure(lua, call::x_modf, &[])?)?;
-    x.raw_set("probe", c_closure(lua, call::x_probe, &[])?)?;
+    for f in kemi_core::ksr::x::LUA {
+        let body = match f.name {
+            "exit" => c_closure(lua, call::x_exit, &[slot])?,
+            "drop" => c_closure(lua, call::x_drop, &[slot])?,
+            "modf" => c_closure(lua, call::x_modf, &[])?,
+            "probe" => c_closure(lua, call::x_probe, &[])?,
+            other => {
+                return Err(mlua::Error::runtime(format!(
+                    "KSR.x.{other} is listed for Lua but the engine has no body for it"
+                )))
+            }
+        };
+        x.raw_set(f.name, body)?;
+    }
     ksr.raw_set("x", x)?;
     Ok(ksr)
 }

@@ -115,10 +115,21 @@ pub(crate) fn build<'py>(
         }
     }
     // Set last so a module can never shadow the engine's own functions.
+    // The documented list drives what is defined, so docs and engine agree.
     let x = PyModule::new(py, "KSR.x")?;
-    x.add_function(wrap_pyfunction!(x_exit, &x)?)?;
-    x.add_function(wrap_pyfunction!(x_drop, &x)?)?;
-    x.add_function(wrap_pyfunction!(x_modf, &x)?)?;
+    for f in kemi_core::ksr::x::PYTHON {
+        let body = match f.name {
+            "exit" => wrap_pyfunction!(x_exit, &x)?,
+            "drop" => wrap_pyfunction!(x_drop, &x)?,
+            "modf" => wrap_pyfunction!(x_modf, &x)?,
+            other => {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                    "KSR.x.{other} is listed for Python but the engine has no body for it"
+                )))
+            }
+        };
+        x.add_function(body)?;
+    }
     ksr.setattr("x", x)?;
     Ok(ksr)
 }

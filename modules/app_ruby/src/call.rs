@@ -105,10 +105,21 @@ pub(crate) fn build_ksr(ruby: &Ruby, registry: &Registry, xval_mode: i64) -> Res
         target.ivar_set("__ksr_bodies", bodies)?;
     }
     // Defined last so a module can never shadow the engine's own functions.
+    // The documented list drives what is defined, so docs and engine agree.
     let x = ksr.define_module("X")?;
-    x.define_singleton_method("exit", function!(x_exit, -1))?;
-    x.define_singleton_method("drop", function!(x_drop, -1))?;
-    x.define_singleton_method("modf", function!(x_modf, -1))?;
+    for f in kemi_core::ksr::x::RUBY {
+        match f.name {
+            "exit" => x.define_singleton_method("exit", function!(x_exit, -1))?,
+            "drop" => x.define_singleton_method("drop", function!(x_drop, -1))?,
+            "modf" => x.define_singleton_method("modf", function!(x_modf, -1))?,
+            other => {
+                return Err(Error::new(
+                    ruby.exception_runtime_error(),
+                    format!("KSR::X.{other} is listed for Ruby but the engine has no body for it"),
+                ))
+            }
+        }
+    }
     Ok(())
 }
 

@@ -707,7 +707,21 @@ fn temp_script(name: &str, text: &str) -> Result<PathBuf, String> {
 /// A scenario: its name and the function running it.
 type Scenario = (&'static str, fn() -> TestResult);
 
+/// `KSR::X` has exactly the functions kemi-core lists for Ruby, the list
+/// the reference and the RBS stubs are rendered from.
+fn ksr_x_has_exactly_the_documented_functions() -> TestResult {
+    let expected = kemi_core::ksr::x::sorted_names(kemi_core::ksr::x::RUBY).join(",");
+    RubyTest::new(&[]).run(&format!(
+        "def ksr_request_route\n  got = KSR::X.singleton_methods.map(&:to_s).sort.join(',')\n  raise \"KSR::X has #{{got}}\" unless got == '{expected}'\nend\n"
+    ))?;
+    Ok(())
+}
+
 const SCENARIOS: &[Scenario] = &[
+    (
+        "ksr_x_has_exactly_the_documented_functions",
+        ksr_x_has_exactly_the_documented_functions,
+    ),
     (
         "ruby_leaves_the_signal_handlers_as_they_were",
         ruby_leaves_the_signal_handlers_as_they_were,

@@ -61,9 +61,19 @@ pub mod kemi {
         ])
     }
 
-    /// Returns `[1, 2, ..., n]` (empty for `n < 1`).
+    /// Returns `[1, 2, ..., n]` (empty for `n < 1`). An `n` above 10000 is
+    /// refused: the error is logged and null returned, so a script cannot
+    /// make the proxy allocate without bound.
     #[kemi_export]
     pub fn xval_array(n: i32) -> Xval {
+        if n > crate::XVAL_ARRAY_MAX {
+            tracing::error!(
+                target: "ktest",
+                "KSR.ktest.xval_array({n}): n must be at most {}",
+                crate::XVAL_ARRAY_MAX
+            );
+            return Xval::Null;
+        }
         Xval::Array((1..=n).map(Xval::Int).collect())
     }
 
@@ -73,10 +83,11 @@ pub mod kemi {
         Xval::from(format!("{a}{b}"))
     }
 
-    /// Adds two longs.
+    /// Adds two longs; a sum beyond the long range saturates at its
+    /// nearest end (`i64::MAX` or `i64::MIN`) rather than overflowing.
     #[kemi_export]
     pub fn sum_long(a: i64, b: i64) -> Xval {
-        Xval::Long(a + b)
+        Xval::Long(a.saturating_add(b))
     }
 
     /// Takes eight parameters of mixed kinds and describes them, to prove
@@ -121,6 +132,9 @@ pub mod kemi {
         Xval::from(s.to_string())
     }
 }
+
+/// The longest array `KSR.ktest.xval_array` builds (its doc names it).
+pub const XVAL_ARRAY_MAX: i32 = 10_000;
 
 pub static MODULE: ModuleDef = ModuleDef {
     name: "ktest",

@@ -11,13 +11,18 @@ use super::Proxy;
 
 pub const SIPP: &str = "/usr/bin/sipp";
 
-/// Whether sipp is installed; prints why a test is skipped when not.
-pub fn installed() -> bool {
-    let ok = Path::new(SIPP).exists();
-    if !ok {
-        eprintln!("skipped: {SIPP} not installed (scripts/setup installs sip-tester)");
-    }
-    ok
+/// What a sipp test fails with when sipp is missing.
+pub const MISSING: &str = "sipp not installed: run scripts/setup";
+
+/// Fails the test when sipp is not installed: a sipp test that silently
+/// passed without running would hide a broken CI set-up.
+pub fn require() {
+    require_at(Path::new(SIPP));
+}
+
+/// [`require`] for a sipp expected at `path`.
+pub fn require_at(path: &Path) {
+    assert!(path.exists(), "{MISSING} (no {})", path.display());
 }
 
 /// One sipp process to run: a scenario (`uac`/`uas` are sipp's built-in
@@ -82,6 +87,7 @@ impl Sipp {
 
     /// Starts sipp in the background (a callee, or a caller to `target`).
     pub fn spawn(self, target: Option<SocketAddr>) -> Running {
+        require();
         let out = std::fs::File::create(self.dir.path().join("stdout.log")).unwrap();
         let mut cmd = Command::new(SIPP);
         cmd.args(&self.args)

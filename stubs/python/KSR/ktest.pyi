@@ -71,7 +71,9 @@ def xval_dict(name: str, n: int) -> Optional[Union[int, str, Dict[str, Any], Lis
 
 def xval_array(n: int) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
     """
-    Returns `[1, 2, ..., n]` (empty for `n < 1`).
+    Returns `[1, 2, ..., n]` (empty for `n < 1`). An `n` above 10000 is
+    refused: the error is logged and null returned, so a script cannot
+    make the proxy allocate without bound.
 
     Kamailio signature: ``xval KSR.ktest.xval_array(int n)``
     """
@@ -87,7 +89,8 @@ def concat(a: str, b: str) -> Optional[Union[int, str, Dict[str, Any], List[Any]
 
 def sum_long(a: int, b: int) -> Optional[Union[int, str, Dict[str, Any], List[Any]]]:
     """
-    Adds two longs.
+    Adds two longs; a sum beyond the long range saturates at its
+    nearest end (`i64::MAX` or `i64::MIN`) rather than overflowing.
 
     Kamailio signature: ``xval KSR.ktest.sum_long(long a, long b)``
     """

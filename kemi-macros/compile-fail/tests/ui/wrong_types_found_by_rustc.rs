@@ -3,11 +3,12 @@
 use kemi_core::kemi_module;
 
 pub struct Xval;
+pub struct Context;
 
 #[kemi_module(name = "t")]
 mod kemi {
     #[kemi_export]
-    fn not_the_context(_ctx: &mut String) {}
+    fn not_the_context(_ctx: &mut super::Context) {}
 
     #[kemi_export]
     fn not_kemi_xval() -> super::Xval {
