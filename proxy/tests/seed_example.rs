@@ -13,9 +13,7 @@ const CALLS: u32 = 200;
 
 #[test]
 fn kamailio_docs_lua_example_relays_calls_statefully() {
-    if !sipp::installed() {
-        return;
-    }
+    sipp::require();
     let uas_port = free_port("127.0.0.1");
     let dir = tempfile::tempdir().unwrap();
     let script =
