@@ -1,5 +1,6 @@
-//! What `KSR.xlog.*` logs, called from Lua: the level, the `xlog` target,
-//! the text with its pseudo-variables expanded and the facility field.
+//! What `KSR.xlog.*` logs, called from Lua: the level, the text with its
+//! pseudo-variables expanded, on the `script` target every script log line
+//! uses (the one `log_prefix` applies to); xlog's own errors on `xlog`.
 
 use kemi_core::testing::logs::{self, LogLine};
 use kemi_mod_app_lua::testing::LuaTest;
@@ -14,7 +15,7 @@ CSeq: 3 INVITE\r\n\
 Content-Length: 0\r\n\r\n";
 
 /// Runs `body` as the request route on the INVITE and returns the lines the
-/// `xlog` target logged.
+/// script and xlog logged.
 fn xlog_lines(body: &str) -> Vec<LogLine> {
     let script = format!("function ksr_request_route()\n{body}\nend");
     let (result, lines) = logs::capture(|| {
@@ -25,24 +26,21 @@ fn xlog_lines(body: &str) -> Vec<LogLine> {
     if let Err(e) = result {
         panic!("{e}");
     }
-    lines.into_iter().filter(|l| l.target == "xlog").collect()
+    lines
+        .into_iter()
+        .filter(|l| l.target == "xlog" || l.target == "script")
+        .collect()
 }
 
 fn summary(lines: &[LogLine]) -> Vec<(Level, String, String)> {
     lines
         .iter()
-        .map(|l| {
-            (
-                l.level,
-                l.message.clone(),
-                l.field("facility").unwrap_or("-").to_string(),
-            )
-        })
+        .map(|l| (l.level, l.message.clone(), l.target.to_string()))
         .collect()
 }
 
-fn line(level: Level, message: &str, facility: &str) -> (Level, String, String) {
-    (level, message.to_string(), facility.to_string())
+fn line(level: Level, message: &str, target: &str) -> (Level, String, String) {
+    (level, message.to_string(), target.to_string())
 }
 
 #[test]
@@ -59,13 +57,13 @@ fn each_level_function_logs_one_expanded_line_at_its_level() {
     assert_eq!(
         summary(&lines),
         [
-            line(Level::DEBUG, "dbg INVITE sip:alice@example.com", ""),
-            line(Level::INFO, "info [xlog-lines-1] 0", ""),
-            line(Level::INFO, "notice bob/from-1", ""),
-            line(Level::WARN, "warn 3 $nope $", ""),
-            line(Level::ERROR, "err <null> 192.0.2.10", ""),
-            line(Level::ERROR, "alert alice", ""),
-            line(Level::ERROR, "crit example.com", ""),
+            // xdbg's line is below the default debug=2: not written.
+            line(Level::INFO, "info [xlog-lines-1] 0", "script"),
+            line(Level::INFO, "notice bob/from-1", "script"),
+            line(Level::WARN, "warn 3 $nope $", "script"),
+            line(Level::ERROR, "err <null> 192.0.2.10", "script"),
+            line(Level::ERROR, "alert alice", "script"),
+            line(Level::ERROR, "crit example.com", "script"),
         ]
     );
 }
@@ -82,17 +80,18 @@ fn xlog_takes_the_level_by_name_and_refuses_unknown_ones() {
     assert_eq!(
         summary(&lines),
         [
-            line(Level::INFO, "named INVITE", ""),
-            line(Level::ERROR, "lower-case xlog-lines-1", ""),
-            line(Level::DEBUG, "debug", ""),
-            line(Level::WARN, "warned", ""),
-            line(Level::ERROR, "unknown log level 'L_LOUD'", "-"),
+            line(Level::INFO, "named INVITE", "script"),
+            line(Level::ERROR, "lower-case xlog-lines-1", "script"),
+            // L_DBG is below the default debug=2: not written.
+            line(Level::WARN, "warned", "script"),
+            line(Level::ERROR, "unknown log level 'L_LOUD'", "xlog"),
         ]
     );
 }
 
 #[test]
-fn xlog_facility_tags_the_line_with_the_facility() {
+// The facility is not used: every line goes to the config's `log_facility`.
+fn xlog_facility_logs_at_its_level() {
     let lines = xlog_lines(
         r#"assert(KSR.xlog.xlog_facility("LOG_LOCAL0", "L_WARN", "fac $si:$sp") == 1)
            assert(KSR.xlog.xlog_facility("LOG_LOCAL3", "L_NOTICE", "n") == 1)
@@ -101,9 +100,9 @@ fn xlog_facility_tags_the_line_with_the_facility() {
     assert_eq!(
         summary(&lines),
         [
-            line(Level::WARN, "fac 192.0.2.10:5062", "LOG_LOCAL0"),
-            line(Level::INFO, "n", "LOG_LOCAL3"),
-            line(Level::ERROR, "unknown log level 'nope'", "-"),
+            line(Level::WARN, "fac 192.0.2.10:5062", "script"),
+            line(Level::INFO, "n", "script"),
+            line(Level::ERROR, "unknown log level 'nope'", "xlog"),
         ]
     );
 }
