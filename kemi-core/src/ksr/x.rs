@@ -5,8 +5,16 @@
 //! through its own list here (and fails to start on a name it has no body
 //! for), and kemi-docs renders the reference and the stubs from the same
 //! lists, so the documentation cannot drift from what the engines define.
+//!
+//! [`modf`] is the engine-neutral body of `KSR.x.modf`: each engine only
+//! converts the script's arguments and the result or error.
 
-use crate::{ParamKind, ReturnKind};
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::export::{convert, ArgError, CallError};
+use crate::{Arg, Context, Export, ParamKind, Registry, Ret, ReturnKind, Xval};
 
 /// A parameter of a `KSR.x` function.
 #[derive(Debug, Clone, Copy)]
@@ -64,9 +72,16 @@ pub const MODF: XFunction = XFunction {
     ],
     ret: ReturnKind::Int,
     never_returns: false,
-    doc: "Runs a function of the native configuration language by name, with string\n\
-          arguments, and gives back its integer result (-1 when it cannot be run).\n\
-          Prefer a dedicated KSR function when there is one.",
+    doc: "Runs a module or core function by its kamailio.cfg name (`sl_send_reply`,\n\
+          `setflag`, `append_hf`...) with string arguments and gives back its integer\n\
+          result: an int as is, a bool as 1 or -1, nothing as 1. The name is looked up\n\
+          among the functions of the loaded modules (first match in load order, core\n\
+          first, preferring one that takes as many arguments as given); a few native\n\
+          names map to their KSR function (`append_hf` to `KSR.hdr.append`, `xlog` with\n\
+          one argument to `KSR.xlog.xerr`). An unknown name logs an error and gives -1;\n\
+          arguments that do not fit the function (count, a non-numeric int) are a\n\
+          script error. Arguments are passed as they are: only functions that expand\n\
+          pseudo-variables themselves (xlog's) do. Prefer the KSR function itself.",
 };
 
 pub const EXIT: XFunction = XFunction {
@@ -114,9 +129,398 @@ pub fn sorted_names(functions: &[XFunction]) -> Vec<&'static str> {
     names
 }
 
+/// Native kamailio.cfg names whose KSR function is named differently, per
+/// argument count: `(native name, argument count, KSR submodule, KSR name)`.
+/// Only the well-known cases; the lookup tries them after the exact names.
+const NATIVE_NAMES: &[(&str, usize, &str, &str)] = &[
+    // textops' header functions are the core's `KSR.hdr` in KEMI.
+    ("append_hf", 1, "hdr", "append"),
+    ("append_hf", 2, "hdr", "append_after"),
+    ("insert_hf", 1, "hdr", "insert"),
+    ("insert_hf", 2, "hdr", "insert_before"),
+    // `xlog("text")` logs at error level.
+    ("xlog", 1, "xlog", "xerr"),
+    ("mf_process_maxfwd_header", 1, "maxfwd", "process_maxfwd"),
+    ("sanity_check", 0, "sanity", "sanity_check_defaults"),
+    ("record_route", 1, "rr", "record_route_params"),
+];
+
+/// Why `KSR.x.modf` refused a call: the script gets it as an error, the
+/// same way as wrong arguments to a KSR function.
+#[derive(Clone, Debug)]
+pub enum ModfError {
+    /// The function name is missing or not a string.
+    Name(ArgError),
+    /// The arguments do not fit the function `fname` resolved to.
+    Args { fname: String, error: CallError },
+    /// The function panicked (a bug in its module).
+    Panicked {
+        fname: String,
+        export: &'static Export,
+    },
+}
+
+impl ModfError {
+    /// What was wrong with the arguments; `None` for a panic. Engines pick
+    /// the script exception class from it (count or kind).
+    pub fn problem(&self) -> Option<&ArgError> {
+        match self {
+            ModfError::Name(problem) => Some(problem),
+            ModfError::Args { error, .. } => Some(&error.problem),
+            ModfError::Panicked { .. } => None,
+        }
+    }
+
+    /// The 0-based index, among the script's arguments to `KSR.x.modf`
+    /// (the name being 0), of the argument refused for its kind.
+    pub fn bad_argument(&self) -> Option<usize> {
+        match self {
+            ModfError::Name(ArgError::Kind { index, .. }) => Some(*index),
+            ModfError::Args {
+                error:
+                    CallError {
+                        problem: ArgError::Kind { index, .. },
+                        ..
+                    },
+                ..
+            } => Some(index + 1),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ModfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModfError::Name(ArgError::Count { .. }) => {
+                write!(f, "KSR.x.modf: expects the function name first")?
+            }
+            ModfError::Name(ArgError::Kind { got, .. }) => write!(
+                f,
+                "KSR.x.modf: argument 1 (fname) must be the function name (str), got {got}"
+            )?,
+            ModfError::Args { fname, error } => {
+                return write!(f, "KSR.x.modf(\"{fname}\"): {error}")
+            }
+            ModfError::Panicked { fname, export } => {
+                return write!(
+                    f,
+                    "KSR.x.modf(\"{fname}\"): {}: the function panicked (a bug in its module) [signature: {}]",
+                    export.path(),
+                    export.signature()
+                )
+            }
+        }
+        write!(f, " [signature: {}]", MODF.signature())
+    }
+}
+
+impl std::error::Error for ModfError {}
+
+/// The body of `KSR.x.modf`: `args` are the script's arguments, the
+/// function name first. Finds the function among `registry`'s exports
+/// (see [`resolve`]), converts the remaining arguments through
+/// [`Export::invoke`] (strings to int where the function takes one, exactly
+/// as many as it has parameters) and returns its result as an int (see
+/// [`modf_result`]). A name that resolves to nothing is logged and gives
+/// -1, as in Kamailio.
+pub fn modf(ctx: &mut Context, registry: &Registry, args: &[Arg<'_>]) -> Result<i32, ModfError> {
+    let fname = modf_name(args)?;
+    let params = &args[1..];
+    let Some(export) = resolve(registry, &fname, params.len()) else {
+        tracing::error!(
+            target: "kemi",
+            "KSR.x.modf(\"{fname}\"): no such function among the loaded modules"
+        );
+        return Ok(-1);
+    };
+    // Native functions take a fixed number of arguments; `invoke` alone
+    // would ignore extra ones.
+    if params.len() != export.params.len() {
+        return Err(ModfError::Args {
+            fname: fname.into_owned(),
+            error: CallError {
+                export,
+                problem: ArgError::Count {
+                    expected: export.params.len(),
+                    got: params.len(),
+                },
+            },
+        });
+    }
+    match catch_unwind(AssertUnwindSafe(|| export.invoke(ctx, params))) {
+        Ok(Ok(ret)) => Ok(modf_result(&ret)),
+        Ok(Err(error)) => Err(ModfError::Args {
+            fname: fname.into_owned(),
+            error,
+        }),
+        Err(_) => Err(ModfError::Panicked {
+            fname: fname.into_owned(),
+            export,
+        }),
+    }
+}
+
+/// The function name: the first argument, which must be a string.
+fn modf_name<'a>(args: &[Arg<'a>]) -> Result<Cow<'a, str>, ModfError> {
+    match args.first() {
+        Some(Arg::Str(_)) => convert::str(args, 0).map_err(ModfError::Name),
+        Some(other) => Err(ModfError::Name(ArgError::Kind {
+            index: 0,
+            expected: ParamKind::Str,
+            got: describe(other),
+        })),
+        None => Err(ModfError::Name(ArgError::Count {
+            expected: 1,
+            got: 0,
+        })),
+    }
+}
+
+fn describe(arg: &Arg<'_>) -> Cow<'static, str> {
+    match arg {
+        Arg::Int(n) => format!("integer {n}").into(),
+        Arg::Float(x) => format!("number {x}").into(),
+        Arg::Bool(b) => format!("boolean {b}").into(),
+        Arg::Str(_) => "string".into(),
+        Arg::Other(name) => Cow::Borrowed(name),
+    }
+}
+
+/// The function `KSR.x.modf(fname, ...)` runs with `nargs` arguments, in
+/// this order: an export named `fname` taking `nargs` arguments; the
+/// [`NATIVE_NAMES`] entry for `fname` and `nargs` whose module is loaded;
+/// any export named `fname` (the call then fails on the argument count).
+/// Each step takes the first match in registry order (core, then modules
+/// in `loadmodule` order).
+pub fn resolve(registry: &Registry, fname: &str, nargs: usize) -> Option<&'static Export> {
+    registry
+        .exports()
+        .find(|e| e.name == fname && e.params.len() == nargs)
+        .or_else(|| {
+            NATIVE_NAMES
+                .iter()
+                .filter(|(native, count, _, _)| *native == fname && *count == nargs)
+                .find_map(|(_, _, module, name)| registry.find(module, name))
+        })
+        .or_else(|| registry.exports().find(|e| e.name == fname))
+}
+
+/// A KSR result as `KSR.x.modf` returns it: an int as is, a bool as 1 or
+/// -1, nothing as 1, an xval holding an int (or a long that fits) as that
+/// int, any other xval as 1.
+pub fn modf_result(ret: &Ret) -> i32 {
+    match ret {
+        Ret::Int(n) => *n,
+        Ret::Bool(true) => 1,
+        Ret::Bool(false) => -1,
+        Ret::None => 1,
+        Ret::Xval(Xval::Int(n)) => *n,
+        Ret::Xval(Xval::Long(n)) => i32::try_from(*n).unwrap_or(1),
+        Ret::Xval(_) => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::logs;
+    use crate::{ModuleDef, Runtime};
+    use std::sync::Arc;
+
+    /// Exports covering every return kind, a name shadowing a core
+    /// function with another arity, and a panicking function.
+    #[crate::kemi_module(name = "mt")]
+    mod mt {
+        use crate::{Context, Xval};
+
+        /// True when `n` is positive.
+        #[kemi_export]
+        pub fn positive(n: i32) -> bool {
+            n > 0
+        }
+
+        /// Returns nothing.
+        #[kemi_export]
+        pub fn nothing(_s: &str) {}
+
+        /// An xval int.
+        #[kemi_export]
+        pub fn xv_int(n: i32) -> Xval {
+            Xval::Int(n)
+        }
+
+        /// An xval long.
+        #[kemi_export]
+        pub fn xv_long(n: i64) -> Xval {
+            Xval::Long(n)
+        }
+
+        /// An xval string.
+        #[kemi_export]
+        pub fn xv_str(s: &str) -> Xval {
+            Xval::from(s.to_string())
+        }
+
+        /// Same name as `KSR.setflag`, two parameters: sets `flag + offset`.
+        #[kemi_export]
+        pub fn setflag(ctx: &mut Context, flag: i32, offset: i32) -> i32 {
+            ctx.flags |= 1 << (flag + offset);
+            7
+        }
+
+        /// Panics, like a buggy module function.
+        #[kemi_export]
+        pub fn boom() -> i32 {
+            panic!("boom")
+        }
+    }
+
+    static MT: ModuleDef = ModuleDef {
+        name: "mt",
+        summary: "KSR.x.modf test module",
+        kemi: Some(&mt::SUBMODULE),
+        params: &[],
+        rpc: &[],
+    };
+
+    fn ctx() -> Context {
+        Context::new(Arc::new(Runtime::default()))
+    }
+
+    fn run(ctx: &mut Context, args: &[&str]) -> Result<i32, ModfError> {
+        let args: Vec<Arg<'_>> = args.iter().map(|a| Arg::Str(a.as_bytes())).collect();
+        modf(ctx, &Registry::new(&[&MT]), &args)
+    }
+
+    #[test]
+    fn modf_runs_core_functions_with_string_arguments() {
+        let mut ctx = ctx();
+        assert_eq!(run(&mut ctx, &["setflag", "3"]).unwrap(), 1);
+        assert_ne!(ctx.flags & (1 << 3), 0);
+        assert_eq!(run(&mut ctx, &["isflagset", "3"]).unwrap(), 1);
+        assert_eq!(run(&mut ctx, &["isflagset", "4"]).unwrap(), -1);
+        // The stand-in message is an OPTIONS.
+        assert_eq!(run(&mut ctx, &["is_method", "OPTIONS"]).unwrap(), 1);
+        assert_eq!(run(&mut ctx, &["is_method", "INVITE"]).unwrap(), -1);
+    }
+
+    #[test]
+    fn modf_prefers_the_function_taking_as_many_arguments() {
+        let mut ctx = ctx();
+        // Core `setflag` (one parameter) comes first in registry order;
+        // with two arguments the module's comes next.
+        assert_eq!(run(&mut ctx, &["setflag", "1", "4"]).unwrap(), 7);
+        assert_eq!(ctx.flags, 1 << 5);
+        assert_eq!(
+            resolve(&Registry::new(&[&MT]), "setflag", 1).map(|e| e.module),
+            Some("")
+        );
+        assert_eq!(
+            resolve(&Registry::new(&[&MT]), "setflag", 2).map(|e| e.module),
+            Some("mt")
+        );
+    }
+
+    #[test]
+    fn modf_maps_well_known_native_names() {
+        let mut ctx = ctx();
+        assert_eq!(run(&mut ctx, &["append_hf", "X-A: 1\r\n"]).unwrap(), 1);
+        assert_eq!(
+            run(&mut ctx, &["insert_hf", "X-B: 2\r\n", "Call-ID"]).unwrap(),
+            1
+        );
+        let text = String::from_utf8(ctx.msg.serialize()).unwrap();
+        assert!(text.contains("X-B: 2\r\nCall-ID:"), "{text}");
+        assert!(text.contains("X-A: 1\r\n\r\n"), "{text}");
+        // A mapped name whose module is not loaded is not found.
+        assert!(resolve(&Registry::new(&[]), "xlog", 1).is_none());
+    }
+
+    #[test]
+    fn modf_converts_every_result_kind_to_an_int() {
+        let mut ctx = ctx();
+        assert_eq!(run(&mut ctx, &["positive", "5"]).unwrap(), 1);
+        assert_eq!(run(&mut ctx, &["positive", "-5"]).unwrap(), -1);
+        assert_eq!(run(&mut ctx, &["nothing", "x"]).unwrap(), 1);
+        assert_eq!(run(&mut ctx, &["xv_int", "-3"]).unwrap(), -3);
+        assert_eq!(run(&mut ctx, &["xv_long", "42"]).unwrap(), 42);
+        assert_eq!(run(&mut ctx, &["xv_long", "9000000000"]).unwrap(), 1);
+        assert_eq!(run(&mut ctx, &["xv_str", "text"]).unwrap(), 1);
+    }
+
+    #[test]
+    fn modf_logs_an_unknown_function_and_gives_minus_one() {
+        let mut ctx = ctx();
+        let (result, lines) = logs::capture(|| run(&mut ctx, &["no_such_fn", "1"]));
+        assert_eq!(result.unwrap(), -1);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].level, tracing::Level::ERROR);
+        assert_eq!(
+            lines[0].message,
+            "KSR.x.modf(\"no_such_fn\"): no such function among the loaded modules"
+        );
+    }
+
+    #[test]
+    fn modf_refuses_arguments_that_do_not_fit() {
+        let mut ctx = ctx();
+        let err = run(&mut ctx, &["setflag", "abc"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "KSR.x.modf(\"setflag\"): KSR.setflag: argument 1 (flag) must be int, got string \"abc\" \
+             [signature: bool KSR.setflag(int flag)]"
+        );
+        assert_eq!(err.bad_argument(), Some(1));
+        assert_eq!(ctx.flags, 0);
+
+        let err = run(&mut ctx, &["setflag"]).unwrap_err();
+        assert!(matches!(
+            err.problem(),
+            Some(ArgError::Count {
+                expected: 1,
+                got: 0
+            })
+        ));
+        assert!(err
+            .to_string()
+            .starts_with("KSR.x.modf(\"setflag\"): KSR.setflag: expects 1 argument, got 0"));
+        // More arguments than any `setflag` takes: refused, not ignored.
+        let err = run(&mut ctx, &["setflag", "1", "2", "3"]).unwrap_err();
+        assert!(matches!(
+            err.problem(),
+            Some(ArgError::Count {
+                expected: 1,
+                got: 3
+            })
+        ));
+        assert_eq!(ctx.flags, 0);
+    }
+
+    #[test]
+    fn modf_needs_a_function_name() {
+        let mut ctx = ctx();
+        let registry = Registry::new(&[]);
+        let err = modf(&mut ctx, &registry, &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "KSR.x.modf: expects the function name first [signature: int KSR.x.modf(str fname, str ...params)]"
+        );
+        let err = modf(&mut ctx, &registry, &[Arg::Other("nil")]).unwrap_err();
+        assert!(err.to_string().contains("must be the function name (str), got nil"));
+        assert_eq!(err.bad_argument(), Some(0));
+    }
+
+    #[test]
+    fn modf_reports_a_panicking_function() {
+        let mut ctx = ctx();
+        let err = run(&mut ctx, &["boom"]).unwrap_err();
+        assert!(err.problem().is_none());
+        assert_eq!(
+            err.to_string(),
+            "KSR.x.modf(\"boom\"): KSR.mt.boom: the function panicked (a bug in its module) [signature: int KSR.mt.boom()]"
+        );
+    }
 
     #[test]
     fn every_engine_function_is_documented_and_every_documented_one_exists() {
