@@ -507,7 +507,9 @@ mod tests {
             "KSR.x.modf: expects the function name first [signature: int KSR.x.modf(str fname, str ...params)]"
         );
         let err = modf(&mut ctx, &registry, &[Arg::Other("nil")]).unwrap_err();
-        assert!(err.to_string().contains("must be the function name (str), got nil"));
+        assert!(err
+            .to_string()
+            .contains("must be the function name (str), got nil"));
         assert_eq!(err.bad_argument(), Some(0));
     }
 
