@@ -225,8 +225,7 @@ impl std::error::Error for ModfError {}
 /// [`modf_result`]). A name that resolves to nothing is logged and gives
 /// -1, as in Kamailio.
 pub fn modf(ctx: &mut Context, registry: &Registry, args: &[Arg<'_>]) -> Result<i32, ModfError> {
-    let fname = modf_name(args)?;
-    let params = &args[1..];
+    let (fname, params) = modf_name(args)?;
     let Some(export) = resolve(registry, &fname, params.len()) else {
         tracing::error!(
             target: "kemi",
@@ -261,29 +260,22 @@ pub fn modf(ctx: &mut Context, registry: &Registry, args: &[Arg<'_>]) -> Result<
     }
 }
 
-/// The function name: the first argument, which must be a string.
-fn modf_name<'a>(args: &[Arg<'a>]) -> Result<Cow<'a, str>, ModfError> {
-    match args.first() {
-        Some(Arg::Str(_)) => convert::str(args, 0).map_err(ModfError::Name),
-        Some(other) => Err(ModfError::Name(ArgError::Kind {
+/// Splits the script's arguments into the function name (the first, which
+/// must be a string) and the function's arguments.
+fn modf_name<'s, 'a>(args: &'s [Arg<'a>]) -> Result<(Cow<'a, str>, &'s [Arg<'a>]), ModfError> {
+    match args.split_first() {
+        Some((Arg::Str(_), params)) => convert::str(args, 0)
+            .map(|name| (name, params))
+            .map_err(ModfError::Name),
+        Some((other, _)) => Err(ModfError::Name(ArgError::Kind {
             index: 0,
             expected: ParamKind::Str,
-            got: describe(other),
+            got: convert::describe(other),
         })),
         None => Err(ModfError::Name(ArgError::Count {
             expected: 1,
             got: 0,
         })),
-    }
-}
-
-fn describe(arg: &Arg<'_>) -> Cow<'static, str> {
-    match arg {
-        Arg::Int(n) => format!("integer {n}").into(),
-        Arg::Float(x) => format!("number {x}").into(),
-        Arg::Bool(b) => format!("boolean {b}").into(),
-        Arg::Str(_) => "string".into(),
-        Arg::Other(name) => Cow::Borrowed(name),
     }
 }
 
