@@ -290,7 +290,8 @@ pub mod convert {
         }
     }
 
-    fn describe(arg: &Arg<'_>) -> Cow<'static, str> {
+    /// How an argument is named in error messages: `integer 5`, `string "abc"`, `nil`.
+    pub(crate) fn describe(arg: &Arg<'_>) -> Cow<'static, str> {
         match arg {
             Arg::Int(n) => format!("integer {n}").into(),
             Arg::Float(x) => format!("number {x}").into(),

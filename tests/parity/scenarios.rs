@@ -27,6 +27,7 @@ pub const ALL: &[(&str, Scenario)] = &[
     ("exit_caught", exit_caught),
     ("drop", drop),
     ("wrong_arguments", wrong_arguments),
+    ("modf", modf),
     ("uncaught_error", uncaught_error),
     ("features", features),
     ("reload", reload),
@@ -334,6 +335,38 @@ fn wrong_arguments(engine: &Engine) {
     }
     fx.expect_shv("numeric_string_for_int", "int:42");
     fx.expect_shv("extra_args_ignored", "int:1");
+}
+
+/// `KSR.x.modf` runs loaded functions (a module's, the core's) by their
+/// kamailio.cfg name with string arguments, gives -1 for an unknown name
+/// (logged) and raises a catchable error for an argument that does not
+/// convert.
+fn modf(engine: &Engine) {
+    let mut fx = Fixture::new(engine, "modf");
+    let (ctx, logs) = logs_during(|| fx.run_ok("parity_modf"));
+    fx.expect_shv("modf_sl", "int:1");
+    fx.expect_shv("modf_setflag", "int:1");
+    fx.expect_shv("modf_isflagset", "bool:true");
+    assert_ne!(ctx.flags & (1 << 7), 0, "flag 7 set through modf");
+    fx.expect_shv("modf_ret_int", "int:42");
+    fx.expect_shv("modf_unknown", "int:-1");
+    assert!(
+        logs.contains(
+            "KSR.x.modf(\"parity_no_such_function\"): no such function among the loaded modules"
+        ),
+        "{logs}"
+    );
+    let message = fx.shv("modf_bad_int").to_string();
+    assert!(
+        message.contains(
+            "KSR.x.modf(\"setflag\"): KSR.setflag: argument 1 (flag) must be int, got string \"abc\""
+        ),
+        "{message:?}"
+    );
+    let sent = fx.sent();
+    assert_eq!(sent.len(), 1, "one reply: {sent:?}");
+    let reply = String::from_utf8_lossy(&sent[0].bytes);
+    assert!(reply.starts_with("SIP/2.0 202 Modf\r\n"), "{reply}");
 }
 
 /// An uncaught error is a `Runtime` error with the script's text and a

@@ -5,8 +5,16 @@
 //! through its own list here (and fails to start on a name it has no body
 //! for), and kemi-docs renders the reference and the stubs from the same
 //! lists, so the documentation cannot drift from what the engines define.
+//!
+//! [`modf`] is the engine-neutral body of `KSR.x.modf`: each engine only
+//! converts the script's arguments and the result or error.
 
-use crate::{ParamKind, ReturnKind};
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::export::{convert, ArgError, CallError};
+use crate::{Arg, Context, Export, ParamKind, Registry, Ret, ReturnKind, Xval};
 
 /// A parameter of a `KSR.x` function.
 #[derive(Debug, Clone, Copy)]
@@ -64,9 +72,16 @@ pub const MODF: XFunction = XFunction {
     ],
     ret: ReturnKind::Int,
     never_returns: false,
-    doc: "Runs a function of the native configuration language by name, with string\n\
-          arguments, and gives back its integer result (-1 when it cannot be run).\n\
-          Prefer a dedicated KSR function when there is one.",
+    doc: "Runs a module or core function by its kamailio.cfg name (`sl_send_reply`,\n\
+          `setflag`, `append_hf`...) with string arguments and gives back its integer\n\
+          result: an int as is, a bool as 1 or -1, nothing as 1. The name is looked up\n\
+          among the functions of the loaded modules (first match in load order, core\n\
+          first, preferring one that takes as many arguments as given); a few native\n\
+          names map to their KSR function (`append_hf` to `KSR.hdr.append`, `xlog` with\n\
+          one argument to `KSR.xlog.xerr`). An unknown name logs an error and gives -1;\n\
+          arguments that do not fit the function (count, a non-numeric int) are a\n\
+          script error. Arguments are passed as they are: only functions that expand\n\
+          pseudo-variables themselves (xlog's) do. Prefer the KSR function itself.",
 };
 
 pub const EXIT: XFunction = XFunction {
@@ -114,10 +129,193 @@ pub fn sorted_names(functions: &[XFunction]) -> Vec<&'static str> {
     names
 }
 
+/// Native kamailio.cfg names whose KSR function is named differently, per
+/// argument count: `(native name, argument count, KSR submodule, KSR name)`.
+/// Only the well-known cases; the lookup tries them after the exact names.
+const NATIVE_NAMES: &[(&str, usize, &str, &str)] = &[
+    // textops' header functions are the core's `KSR.hdr` in KEMI.
+    ("append_hf", 1, "hdr", "append"),
+    ("append_hf", 2, "hdr", "append_after"),
+    ("insert_hf", 1, "hdr", "insert"),
+    ("insert_hf", 2, "hdr", "insert_before"),
+    // `xlog("text")` logs at error level.
+    ("xlog", 1, "xlog", "xerr"),
+    ("mf_process_maxfwd_header", 1, "maxfwd", "process_maxfwd"),
+    ("sanity_check", 0, "sanity", "sanity_check_defaults"),
+    ("record_route", 1, "rr", "record_route_params"),
+];
+
+/// Why `KSR.x.modf` refused a call: the script gets it as an error, the
+/// same way as wrong arguments to a KSR function.
+#[derive(Clone, Debug)]
+pub enum ModfError {
+    /// The function name is missing or not a string.
+    Name(ArgError),
+    /// The arguments do not fit the function `fname` resolved to.
+    Args { fname: String, error: CallError },
+    /// The function panicked (a bug in its module).
+    Panicked {
+        fname: String,
+        export: &'static Export,
+    },
+}
+
+impl ModfError {
+    /// What was wrong with the arguments; `None` for a panic. Engines pick
+    /// the script exception class from it (count or kind).
+    pub fn problem(&self) -> Option<&ArgError> {
+        match self {
+            ModfError::Name(problem) => Some(problem),
+            ModfError::Args { error, .. } => Some(&error.problem),
+            ModfError::Panicked { .. } => None,
+        }
+    }
+
+    /// The 0-based index, among the script's arguments to `KSR.x.modf`
+    /// (the name being 0), of the argument refused for its kind.
+    pub fn bad_argument(&self) -> Option<usize> {
+        match self {
+            ModfError::Name(ArgError::Kind { index, .. }) => Some(*index),
+            ModfError::Args {
+                error:
+                    CallError {
+                        problem: ArgError::Kind { index, .. },
+                        ..
+                    },
+                ..
+            } => Some(index + 1),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ModfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModfError::Name(ArgError::Count { .. }) => {
+                write!(f, "KSR.x.modf: expects the function name first")?
+            }
+            ModfError::Name(ArgError::Kind { got, .. }) => write!(
+                f,
+                "KSR.x.modf: argument 1 (fname) must be the function name (str), got {got}"
+            )?,
+            ModfError::Args { fname, error } => {
+                return write!(f, "KSR.x.modf(\"{fname}\"): {error}")
+            }
+            ModfError::Panicked { fname, export } => {
+                return write!(
+                    f,
+                    "KSR.x.modf(\"{fname}\"): {}: the function panicked (a bug in its module) [signature: {}]",
+                    export.path(),
+                    export.signature()
+                )
+            }
+        }
+        write!(f, " [signature: {}]", MODF.signature())
+    }
+}
+
+impl std::error::Error for ModfError {}
+
+/// The body of `KSR.x.modf`: `args` are the script's arguments, the
+/// function name first. Finds the function among `registry`'s exports
+/// (see [`resolve`]), converts the remaining arguments through
+/// [`Export::invoke`] (strings to int where the function takes one, exactly
+/// as many as it has parameters) and returns its result as an int (see
+/// [`modf_result`]). A name that resolves to nothing is logged and gives
+/// -1, as in Kamailio.
+pub fn modf(ctx: &mut Context, registry: &Registry, args: &[Arg<'_>]) -> Result<i32, ModfError> {
+    let (fname, params) = modf_name(args)?;
+    let Some(export) = resolve(registry, &fname, params.len()) else {
+        tracing::error!(
+            target: "kemi",
+            "KSR.x.modf(\"{fname}\"): no such function among the loaded modules"
+        );
+        return Ok(-1);
+    };
+    // Native functions take a fixed number of arguments; `invoke` alone
+    // would ignore extra ones.
+    if params.len() != export.params.len() {
+        return Err(ModfError::Args {
+            fname: fname.into_owned(),
+            error: CallError {
+                export,
+                problem: ArgError::Count {
+                    expected: export.params.len(),
+                    got: params.len(),
+                },
+            },
+        });
+    }
+    match catch_unwind(AssertUnwindSafe(|| export.invoke(ctx, params))) {
+        Ok(Ok(ret)) => Ok(modf_result(&ret)),
+        Ok(Err(error)) => Err(ModfError::Args {
+            fname: fname.into_owned(),
+            error,
+        }),
+        Err(_) => Err(ModfError::Panicked {
+            fname: fname.into_owned(),
+            export,
+        }),
+    }
+}
+
+/// Splits the script's arguments into the function name (the first, which
+/// must be a string) and the function's arguments.
+fn modf_name<'s, 'a>(args: &'s [Arg<'a>]) -> Result<(Cow<'a, str>, &'s [Arg<'a>]), ModfError> {
+    match args.split_first() {
+        Some((Arg::Str(_), params)) => convert::str(args, 0)
+            .map(|name| (name, params))
+            .map_err(ModfError::Name),
+        Some((other, _)) => Err(ModfError::Name(ArgError::Kind {
+            index: 0,
+            expected: ParamKind::Str,
+            got: convert::describe(other),
+        })),
+        None => Err(ModfError::Name(ArgError::Count {
+            expected: 1,
+            got: 0,
+        })),
+    }
+}
+
+/// The function `KSR.x.modf(fname, ...)` runs with `nargs` arguments, in
+/// this order: an export named `fname` taking `nargs` arguments; the
+/// [`NATIVE_NAMES`] entry for `fname` and `nargs` whose module is loaded;
+/// any export named `fname` (the call then fails on the argument count).
+/// Each step takes the first match in registry order (core, then modules
+/// in `loadmodule` order).
+pub fn resolve(registry: &Registry, fname: &str, nargs: usize) -> Option<&'static Export> {
+    registry
+        .exports()
+        .find(|e| e.name == fname && e.params.len() == nargs)
+        .or_else(|| {
+            NATIVE_NAMES
+                .iter()
+                .filter(|(native, count, _, _)| *native == fname && *count == nargs)
+                .find_map(|(_, _, module, name)| registry.find(module, name))
+        })
+        .or_else(|| registry.exports().find(|e| e.name == fname))
+}
+
+/// A KSR result as `KSR.x.modf` returns it: an int as is, a bool as 1 or
+/// -1, nothing as 1, an xval holding an int (or a long that fits) as that
+/// int, any other xval as 1.
+pub fn modf_result(ret: &Ret) -> i32 {
+    match ret {
+        Ret::Int(n) => *n,
+        Ret::Bool(true) => 1,
+        Ret::Bool(false) => -1,
+        Ret::None => 1,
+        Ret::Xval(Xval::Int(n)) => *n,
+        Ret::Xval(Xval::Long(n)) => i32::try_from(*n).unwrap_or(1),
+        Ret::Xval(_) => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
     #[test]
     fn every_engine_function_is_documented_and_every_documented_one_exists() {
         let engines = [LUA, PYTHON, JAVASCRIPT, RUBY];

@@ -9,6 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::rc::Rc;
 
+use kemi_core::ksr::x::ModfError;
 use kemi_core::{Arg, Context, Export, Registry, Ret, Xval};
 use rquickjs::function::Rest;
 use rquickjs::{qjs, Array, Ctx, Exception, Function, Object, Type, Value};
@@ -24,14 +25,19 @@ const MAX_XVAL_DEPTH: u32 = 64;
 /// Where KSR functions find the message being routed: the engine points it
 /// at the callback's context for the duration of the callback. A KSR call
 /// takes the pointer out while it runs, so a nested call cannot alias it.
+///
+/// It also keeps the registry `KSR` was built from, where `KSR.x.modf`
+/// looks functions up by name.
 pub(crate) struct Slot {
     current: Cell<*mut Context>,
+    registry: Registry,
 }
 
 impl Slot {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(registry: Registry) -> Self {
         Slot {
             current: Cell::new(ptr::null_mut()),
+            registry,
         }
     }
 }
@@ -101,7 +107,12 @@ pub(crate) fn build_ksr<'js>(
                 let drop = f.name == "drop";
                 Function::new(cx.clone(), move |cx: Ctx<'js>| x_exit(&cx, &slot, drop))?
             }
-            "modf" => Function::new(cx.clone(), x_modf)?,
+            "modf" => {
+                let slot = Rc::clone(slot);
+                Function::new(cx.clone(), move |cx: Ctx<'js>, args: Rest<Value<'js>>| {
+                    x_modf(&cx, &slot, &args.0)
+                })?
+            }
             other => {
                 return Err(Exception::throw_internal(
                     cx,
@@ -343,20 +354,33 @@ fn x_exit<'js>(cx: &Ctx<'js>, slot: &Slot, drop: bool) -> rquickjs::Result<()> {
     Err(throw_exit(cx))
 }
 
-/// `KSR.x.modf(fname, ...)`: runs a native kamailio.cfg function in
-/// Kamailio. This proxy has none (every module function is a KSR export),
-/// so it logs an error and returns -1, Kamailio's result for a function it
-/// cannot run.
-fn x_modf<'js>(args: Rest<Value<'js>>) -> i32 {
-    let name = args
-        .0
-        .first()
-        .and_then(|v| v.as_string())
-        .and_then(|s| s.to_string().ok())
-        .unwrap_or_default();
-    tracing::error!(
-        target: "app_jsdt",
-        "KSR.x.modf(\"{name}\"): native kamailio.cfg functions do not exist in this proxy; call the KSR.<module> function instead"
-    );
-    -1
+/// `KSR.x.modf(fname, ...)`: runs the function of the loaded modules
+/// named `fname` (its kamailio.cfg name) with the other arguments, as
+/// [`kemi_core::ksr::x::modf`] describes; an int result. Wrong arguments
+/// throw a `TypeError`, as for any KSR function.
+fn x_modf<'js>(cx: &Ctx<'js>, slot: &Slot, values: &[Value<'js>]) -> rquickjs::Result<i32> {
+    let ctx_ptr = slot.current.replace(ptr::null_mut());
+    if ctx_ptr.is_null() {
+        tracing::error!(
+            target: "app_jsdt",
+            "KSR.x.modf: no message is being routed here (KSR call from inside another KSR call?)"
+        );
+        return Ok(-1);
+    }
+    let _restore = Borrowed { slot, ctx: ctx_ptr };
+    // SAFETY: as in `call_export`: taken out of the slot, the only reference.
+    let ctx = unsafe { &mut *ctx_ptr };
+    if ctx.exit {
+        return Err(throw_exit(cx));
+    }
+    let held: SmallVec<[Held; 8]> = values.iter().map(Held::from_value).collect();
+    let args: SmallVec<[Arg<'_>; 8]> = held.iter().map(Held::arg).collect();
+    let result = kemi_core::ksr::x::modf(ctx, &slot.registry, &args);
+    drop(args);
+    drop(held);
+    match result {
+        Ok(n) => Ok(n),
+        Err(e @ ModfError::Panicked { .. }) => Err(Exception::throw_internal(cx, &e.to_string())),
+        Err(e) => Err(Exception::throw_type(cx, &e.to_string())),
+    }
 }

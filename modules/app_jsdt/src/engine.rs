@@ -121,7 +121,7 @@ impl JsEngine {
     ) -> Result<Self, EngineError> {
         let js_runtime = rquickjs::Runtime::new()?;
         let context = rquickjs::Context::full(&js_runtime)?;
-        let slot = Rc::new(Slot::new());
+        let slot = Rc::new(Slot::new(registry.clone()));
         context.with(|cx| -> rquickjs::Result<()> {
             let ksr = call::build_ksr(&cx, registry, &slot)?;
             cx.globals().set("KSR", ksr)

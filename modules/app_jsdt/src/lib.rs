@@ -20,8 +20,8 @@
 //!   callback without an error; it also sets `ctx.exit`, and any KSR call
 //!   made after a script's own `try/catch` swallowed the exit throws it
 //!   again. `KSR.x.drop()` is `KSR.set_drop()` plus exit.
-//! - `KSR.x.modf()` logs an error and returns -1: this proxy has no native
-//!   cfg functions.
+//! - `KSR.x.modf(fname, ...)` runs the loaded function with that
+//!   kamailio.cfg name (`kemi_core::ksr::x::modf`); -1 for an unknown name.
 //! - Wrong arguments throw a `TypeError` naming the function and its
 //!   signature (Kamailio's Duktape coerces anything to a string or number
 //!   instead).

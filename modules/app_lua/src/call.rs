@@ -25,7 +25,7 @@ use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
-use kemi_core::{Arg, Context, Export, Ret, Xval};
+use kemi_core::{Arg, Context, Export, Registry, Ret, Xval};
 use mlua::ffi;
 use smallvec::SmallVec;
 
@@ -42,14 +42,19 @@ const MAX_XVAL_DEPTH: u32 = 32;
 /// context while scripts load) and clears it afterwards; each KSR call
 /// takes the pointer out while it runs, so a nested call (an export that
 /// re-enters Lua) finds it empty instead of aliasing the `&mut Context`.
+///
+/// It also keeps the registry `KSR` was built from, where `KSR.x.modf`
+/// looks functions up by name.
 pub(crate) struct Slot {
     current: Cell<*mut Context>,
+    registry: Registry,
 }
 
 impl Slot {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(registry: Registry) -> Self {
         Slot {
             current: Cell::new(ptr::null_mut()),
+            registry,
         }
     }
 }
@@ -266,31 +271,53 @@ pub(crate) unsafe extern "C-unwind" fn x_drop(l: *mut ffi::lua_State) -> c_int {
     ffi::lua_error(l)
 }
 
-/// `KSR.x.modf(fname, ...)`: runs a native kamailio.cfg module function in
-/// Kamailio. This proxy has no native cfg functions (every module function
-/// is a KSR export), so it logs an error and returns -1, Kamailio's result
-/// for a function it cannot run.
+/// `KSR.x.modf(fname, ...)`: runs the function of the loaded modules
+/// named `fname` (its kamailio.cfg name) with the other arguments, as
+/// [`kemi_core::ksr::x::modf`] describes; an int result.
 pub(crate) unsafe extern "C-unwind" fn x_modf(l: *mut ffi::lua_State) -> c_int {
-    let name = match ffi::lua_type(l, 1) {
-        ffi::LUA_TSTRING => {
-            let mut len = 0usize;
-            let p = ffi::lua_tolstring(l, 1, &mut len);
-            if p.is_null() {
-                String::new()
-            } else {
-                String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len))
-                    .into_owned()
-            }
+    let slot = &*(upvalue::<Slot>(l, 1) as *const Slot);
+    match modf(l, slot) {
+        Ok(n) => n,
+        // The message is on top of the stack and nothing here needs dropping.
+        Err(()) => ffi::lua_error(l),
+    }
+}
+
+unsafe fn modf(l: *mut ffi::lua_State, slot: &Slot) -> Result<c_int, ()> {
+    let ctx_ptr = slot.current.replace(ptr::null_mut());
+    if ctx_ptr.is_null() {
+        tracing::error!(
+            target: "app_lua",
+            "KSR.x.modf: no message is being routed here (KSR call from inside another KSR call?)"
+        );
+        ffi::lua_pushinteger(l, -1);
+        return Ok(1);
+    }
+    // SAFETY: as in `call_export`: taken out of the slot, the only reference.
+    let ctx = &mut *ctx_ptr;
+    if ctx.exit {
+        slot.current.set(ctx_ptr);
+        push_str(l, EXIT_SENTINEL);
+        return Err(());
+    }
+    let nargs = ffi::lua_gettop(l);
+    let mut args: SmallVec<[Arg<'_>; 8]> = SmallVec::new();
+    for i in 1..=nargs {
+        args.push(read_arg(l, i));
+    }
+    let result = kemi_core::ksr::x::modf(ctx, &slot.registry, &args);
+    drop(args);
+    slot.current.set(ctx_ptr);
+    match result {
+        Ok(n) => {
+            ffi::lua_pushinteger(l, i64::from(n));
+            Ok(1)
         }
-        _ => String::new(),
-    };
-    tracing::error!(
-        target: "app_lua",
-        "KSR.x.modf(\"{name}\"): native kamailio.cfg functions do not exist in this proxy; call the KSR.<module> function instead"
-    );
-    drop(name);
-    ffi::lua_pushinteger(l, -1);
-    1
+        Err(e) => {
+            push_error(l, &e.to_string());
+            Err(())
+        }
+    }
 }
 
 /// `KSR.x.probe()`: Kamailio logs that it was called and returns nothing.

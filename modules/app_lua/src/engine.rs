@@ -75,7 +75,7 @@ impl LuaEngine {
         // real ones `require` LuaRocks C modules.
         // SAFETY: scripts are operator configuration, not untrusted input.
         let lua = unsafe { Lua::unsafe_new() };
-        let slot = Rc::new(Slot::new());
+        let slot = Rc::new(Slot::new(registry.clone()));
         let slot_ptr = call::light(Rc::as_ptr(&slot));
         lua.set_app_data(Rc::clone(&slot));
 
@@ -381,7 +381,7 @@ fn build_ksr(lua: &Lua, registry: &Registry, slot: *mut std::ffi::c_void) -> mlu
         let body = match f.name {
             "exit" => c_closure(lua, call::x_exit, &[slot])?,
             "drop" => c_closure(lua, call::x_drop, &[slot])?,
-            "modf" => c_closure(lua, call::x_modf, &[])?,
+            "modf" => c_closure(lua, call::x_modf, &[slot])?,
             "probe" => c_closure(lua, call::x_probe, &[])?,
             other => {
                 return Err(mlua::Error::runtime(format!(

@@ -20,8 +20,8 @@
 //!   callback without an error; it also sets `ctx.exit`, and any KSR call
 //!   made after a script's own `pcall` swallowed the exit raises it again.
 //! - `KSR.x.drop()` is `KSR.set_drop()` plus exit.
-//! - `KSR.x.modf()` logs an error and returns -1: this proxy has no native
-//!   cfg functions.
+//! - `KSR.x.modf(fname, ...)` runs the loaded function with that
+//!   kamailio.cfg name (`kemi_core::ksr::x::modf`); -1 for an unknown name.
 //! - `os.exit()` raises a script error instead of stopping the proxy.
 //! - KSR calls while scripts load act on a scratch context (Kamailio's Lua
 //!   engine would log an error and return false; Python's uses a faked

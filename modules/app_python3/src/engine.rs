@@ -133,6 +133,8 @@ pub struct PyScript {
 
 /// What a load needs: the script, how it is run, and the `KSR` module.
 struct ScriptDef {
+    /// What `KSR` was built from; `msg.call_function()` looks names up here.
+    registry: Arc<Registry>,
     style: Style,
     path: PathBuf,
     request: Arc<str>,
@@ -154,10 +156,12 @@ impl PyScript {
     ) -> Result<Arc<Self>, EngineError> {
         Python::initialize();
         let _load = LOAD.lock().unwrap_or_else(PoisonError::into_inner);
+        let registry = Arc::new(registry.clone());
         let ksr = Python::attach(|py| -> PyResult<Py<PyModule>> {
-            Ok(ksr::build(py, registry, style.ksr_version())?.unbind())
+            Ok(ksr::build(py, &registry, style.ksr_version())?.unbind())
         })?;
         let def = ScriptDef {
+            registry,
             style,
             path: path.to_path_buf(),
             request,
@@ -544,7 +548,8 @@ impl ScriptEngine for PyEngine {
             let _current = Current::set(ctx_ptr);
             let called = match self.script.def.style {
                 Style::Handler { .. } => {
-                    let msg = Bound::new(py, Msg::new()).map_err(|e| engine_error(py, name, &e))?;
+                    let msg = Bound::new(py, Msg::new(Arc::clone(&self.script.def.registry)))
+                        .map_err(|e| engine_error(py, name, &e))?;
                     let args = match arg {
                         None => PyTuple::new(py, [msg.clone().into_any()]),
                         Some(a) => PyTuple::new(

@@ -13,12 +13,14 @@ use std::cell::Cell;
 use std::ffi::{c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::sync::Arc;
 
+use kemi_core::ksr::x::ModfError;
 use kemi_core::{Arg, ArgError, CallError, Context, Export, Registry, Ret, Xval};
 use pyo3::exceptions::{PyRuntimeError, PySystemExit, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyModule};
+use pyo3::types::{PyCFunction, PyDict, PyList, PyModule, PyTuple};
 use smallvec::SmallVec;
 
 /// How deep an xval dict/array may nest before conversion gives up (a
@@ -92,7 +94,7 @@ fn exit_error() -> PyErr {
 /// app_python3s).
 pub(crate) fn build<'py>(
     py: Python<'py>,
-    registry: &Registry,
+    registry: &Arc<Registry>,
     version: i64,
 ) -> PyResult<Bound<'py, PyModule>> {
     let ksr = PyModule::new(py, "KSR")?;
@@ -121,7 +123,7 @@ pub(crate) fn build<'py>(
         let body = match f.name {
             "exit" => wrap_pyfunction!(x_exit, &x)?,
             "drop" => wrap_pyfunction!(x_drop, &x)?,
-            "modf" => wrap_pyfunction!(x_modf, &x)?,
+            "modf" => modf_function(py, Arc::clone(registry))?,
             other => {
                 return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
                     "KSR.x.{other} is listed for Python but the engine has no body for it"
@@ -418,24 +420,70 @@ fn x_drop() -> PyResult<()> {
     Err(exit_error())
 }
 
-/// `KSR.x.modf(fname, ...)`: runs a native kamailio.cfg function in
-/// Kamailio. This proxy has none (every module function is a KSR export),
-/// so it logs an error and returns -1, Kamailio's result for a function it
-/// cannot run.
-#[pyfunction(name = "modf", signature = (*args))]
-fn x_modf(args: &Bound<'_, pyo3::types::PyTuple>) -> i32 {
-    let name = args
-        .get_item(0)
-        .ok()
-        .and_then(|a| a.extract::<String>().ok())
-        .unwrap_or_default();
-    log_native_function(&name);
-    -1
+/// `KSR.x.modf(fname, ...)`: a function holding the registry `KSR` was
+/// built from, where it looks `fname` up (see [`modf`]).
+fn modf_function<'py>(
+    py: Python<'py>,
+    registry: Arc<Registry>,
+) -> PyResult<Bound<'py, PyCFunction>> {
+    PyCFunction::new_closure(
+        py,
+        Some(c"modf"),
+        Some(
+            c"modf(fname, *params) -> int\n\nRuns the loaded function with that kamailio.cfg name.",
+        ),
+        move |args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>| {
+            if kwargs.is_some_and(|k| !k.is_empty()) {
+                return Err(PyTypeError::new_err(
+                    "KSR.x.modf: keyword arguments are not accepted, pass them in order",
+                ));
+            }
+            modf(&registry, args)
+        },
+    )
 }
 
-pub(crate) fn log_native_function(name: &str) {
-    tracing::error!(
-        target: "app_python3",
-        "native kamailio.cfg function \"{name}\" requested: there are none in this proxy; call the KSR.<module> function instead"
-    );
+/// Runs the function of the loaded modules named by the first of `args`
+/// (its kamailio.cfg name) with the others, as [`kemi_core::ksr::x::modf`]
+/// describes: `KSR.x.modf()` and `msg.call_function()`. Wrong arguments
+/// raise the exceptions a KSR function raises for them.
+pub(crate) fn modf(registry: &Registry, args: &Bound<'_, PyTuple>) -> PyResult<i32> {
+    // The tuple holds the objects, so strings borrowed from them live as
+    // long as the call.
+    let mut converted: SmallVec<[Arg<'_>; 8]> = SmallVec::new();
+    for obj in args.iter() {
+        // SAFETY: `obj` is a live element of `args`, which outlives `converted`.
+        converted.push(unsafe { read_arg(obj.as_ptr()) });
+    }
+    let outcome = with_current(|ctx| {
+        if ctx.exit {
+            return Err(exit_error());
+        }
+        kemi_core::ksr::x::modf(ctx, registry, &converted).map_err(|e| modf_error(&e, &converted))
+    });
+    outcome.unwrap_or_else(|| {
+        tracing::error!(
+            target: "app_python3",
+            "KSR.x.modf: no message is being routed on this thread (a thread the script started, or a KSR call from inside another?)"
+        );
+        Ok(-1)
+    })
+}
+
+/// A refused `KSR.x.modf` call as the exception a KSR function raises:
+/// a string that does not convert is a `ValueError`, a count or type
+/// mismatch a `TypeError`, a panic a `RuntimeError`.
+fn modf_error(e: &ModfError, args: &[Arg<'_>]) -> PyErr {
+    let message = e.to_string();
+    match e {
+        ModfError::Panicked { .. } => PyRuntimeError::new_err(message),
+        _ if matches!(
+            e.bad_argument().and_then(|i| args.get(i)),
+            Some(Arg::Str(_))
+        ) =>
+        {
+            PyValueError::new_err(message)
+        }
+        _ => PyTypeError::new_err(message),
+    }
 }

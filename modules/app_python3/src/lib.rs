@@ -57,8 +57,9 @@
 //!   `SystemExit`, which ends the callback for this message without an
 //!   error. A script that catches it and goes on gets `SystemExit` again
 //!   from the next KSR call.
-//! - `KSR.x.modf()` and `msg.call_function()` log an error and return -1:
-//!   there are no native kamailio.cfg functions here.
+//! - `KSR.x.modf(fname, ...)` and `msg.call_function(fname, ...)` run the
+//!   loaded function with that kamailio.cfg name
+//!   (`kemi_core::ksr::x::modf`); -1 for an unknown name.
 //! - Wrong arguments to a KSR function raise `TypeError` (or `ValueError`
 //!   for a string that is not a number) naming the function and its
 //!   signature, where Kamailio logs and returns `False`. Numbers are

@@ -9,8 +9,9 @@
 //! the call, and so does the engine here ([`Msg::invalidate`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use kemi_core::Context;
+use kemi_core::{Context, Registry};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -21,12 +22,15 @@ use crate::ksr;
 #[pyclass(name = "msg", module = "KSR", frozen)]
 pub struct Msg {
     valid: AtomicBool,
+    /// Where `call_function()` looks function names up.
+    registry: Arc<Registry>,
 }
 
 impl Msg {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(registry: Arc<Registry>) -> Self {
         Msg {
             valid: AtomicBool::new(true),
+            registry,
         }
     }
 
@@ -36,12 +40,17 @@ impl Msg {
         self.valid.store(false, Ordering::Relaxed);
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut Context) -> PyResult<R>) -> PyResult<R> {
+    fn check_valid(&self) -> PyResult<()> {
         if !self.valid.load(Ordering::Relaxed) {
             return Err(PyRuntimeError::new_err(
                 "this msg object is only valid during the callback it was passed to",
             ));
         }
+        Ok(())
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Context) -> PyResult<R>) -> PyResult<R> {
+        self.check_valid()?;
         ksr::with_current(f).unwrap_or_else(|| {
             Err(PyRuntimeError::new_err(
                 "msg used outside the worker routing it (from another thread?)",
@@ -161,12 +170,11 @@ impl Msg {
         })
     }
 
-    /// Runs a native kamailio.cfg function in Kamailio; there are none
-    /// here, so, like `KSR.x.modf`, it logs an error and returns -1.
-    #[pyo3(signature = (fname, *_params))]
-    fn call_function(&self, fname: &str, _params: &Bound<'_, PyTuple>) -> PyResult<i32> {
-        self.with(|_| Ok(()))?;
-        ksr::log_native_function(fname);
-        Ok(-1)
+    /// Runs the loaded function with the kamailio.cfg name `fname`, as
+    /// `KSR.x.modf(fname, *params)` does.
+    #[pyo3(signature = (*args))]
+    fn call_function(&self, args: &Bound<'_, PyTuple>) -> PyResult<i32> {
+        self.check_valid()?;
+        ksr::modf(&self.registry, args)
     }
 }

@@ -107,11 +107,22 @@ pub(crate) fn build_ksr(ruby: &Ruby, registry: &Registry, xval_mode: i64) -> Res
     // Defined last so a module can never shadow the engine's own functions.
     // The documented list drives what is defined, so docs and engine agree.
     let x = ksr.define_module("X")?;
+    let bodies = ruby.ary_new();
     for f in kemi_core::ksr::x::RUBY {
         match f.name {
             "exit" => x.define_singleton_method("exit", function!(x_exit, -1))?,
             "drop" => x.define_singleton_method("drop", function!(x_drop, -1))?,
-            "modf" => x.define_singleton_method("modf", function!(x_modf, -1))?,
+            "modf" => {
+                // A closure, to hold the registry it looks names up in;
+                // kept alive like the export bodies.
+                let registry = registry.clone();
+                let body =
+                    ruby.proc_from_fn(move |ruby, args, _block| x_modf(ruby, &registry, args));
+                let _: Value = x
+                    .singleton_class()?
+                    .funcall("define_method", (ruby.to_symbol("modf"), body))?;
+                bodies.push(body)?;
+            }
             other => {
                 return Err(Error::new(
                     ruby.exception_runtime_error(),
@@ -120,6 +131,7 @@ pub(crate) fn build_ksr(ruby: &Ruby, registry: &Registry, xval_mode: i64) -> Res
             }
         }
     }
+    x.ivar_set("__ksr_bodies", bodies)?;
     Ok(())
 }
 
@@ -322,19 +334,35 @@ fn x_drop(ruby: &Ruby, _args: &[Value]) -> Result<Value, Error> {
     Err(exit_error(ruby))
 }
 
-/// `KSR::X.modf(fname, ...)`: runs a native kamailio.cfg function in
-/// Kamailio. This proxy has none (every module function is a KSR export),
-/// so it logs an error and returns -1, Kamailio's result for a function it
-/// cannot run.
-fn x_modf(ruby: &Ruby, args: &[Value]) -> Value {
-    let name = args
-        .first()
-        .and_then(|v| RString::from_value(*v))
-        .and_then(|s| s.to_string().ok())
-        .unwrap_or_default();
-    tracing::error!(
-        target: "app_ruby",
-        "KSR::X.modf(\"{name}\"): native kamailio.cfg functions do not exist in this proxy; call the KSR::<MODULE> function instead"
-    );
-    ruby.integer_from_i64(-1).as_value()
+/// `KSR::X.modf(fname, ...)`: runs the function of the loaded modules
+/// named `fname` (its kamailio.cfg name) with the other arguments, as
+/// [`kemi_core::ksr::x::modf`] describes; an Integer result. Wrong
+/// arguments raise what they raise for any KSR function.
+fn x_modf(ruby: &Ruby, registry: &Registry, args: &[Value]) -> Result<Value, Error> {
+    let ctx_ptr = CURRENT.with(|c| c.replace(ptr::null_mut()));
+    if ctx_ptr.is_null() {
+        tracing::error!(
+            target: "app_ruby",
+            "KSR::X.modf: no message is being routed here (KSR call from inside another KSR call?)"
+        );
+        return Ok(ruby.integer_from_i64(-1).as_value());
+    }
+    let _taken = Taken(ctx_ptr);
+    // SAFETY: as in `ksr_call`: taken out of the slot, the only reference.
+    let ctx = unsafe { &mut *ctx_ptr };
+    if ctx.exit {
+        return Err(exit_error(ruby));
+    }
+    let converted: Vec<Arg<'_>> = args.iter().map(|v| read_arg(ruby, *v)).collect();
+    match kemi_core::ksr::x::modf(ctx, registry, &converted) {
+        Ok(n) => Ok(ruby.integer_from_i64(i64::from(n)).as_value()),
+        Err(e) => {
+            let class = match e.problem() {
+                Some(ArgError::Count { .. }) => ruby.exception_arg_error(),
+                Some(ArgError::Kind { .. }) => ruby.exception_type_error(),
+                None => ruby.exception_runtime_error(),
+            };
+            Err(Error::new(class, e.to_string()))
+        }
+    }
 }

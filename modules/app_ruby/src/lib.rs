@@ -19,7 +19,8 @@
 //!   work as in the other engines; `KSR.set_drop()` then `exit` is
 //!   Kamailio's idiom and works too. `exit!` raises an error instead of
 //!   stopping the proxy.
-//! - `KSR::X.modf` logs an error and returns -1: no native cfg functions.
+//! - `KSR::X.modf(fname, ...)` runs the loaded function with that
+//!   kamailio.cfg name (`kemi_core::ksr::x::modf`); -1 for an unknown name.
 //! - Wrong argument count raises `ArgumentError`, a wrong argument kind
 //!   `TypeError`, naming the function and its signature.
 //! - Results: int to Integer, bool to true/false, xval to nil, Integer,

@@ -216,6 +216,8 @@ fn ksr_survives_garbage_collection_and_compaction() -> TestResult {
         )?;
         run(&mut e, &mut context(), "test_returns")?;
         run(&mut e, &mut context(), "test_args")?;
+        // KSR::X.modf's body is a Proc too
+        run(&mut e, &mut context(), "test_log")?;
     }
     // 10 000 calls with garbage between them
     let mut ctx = context();
@@ -364,7 +366,7 @@ fn logging_and_modf() -> TestResult {
     );
     let logs = take_logs();
     ensure!(
-        logs.contains("KSR::X.modf(\"sl_send_reply\"): native kamailio.cfg functions do not exist"),
+        logs.contains("KSR.x.modf(\"sl_send_reply\"): no such function among the loaded modules"),
         "{logs}"
     );
     Ok(())
@@ -707,6 +709,80 @@ fn temp_script(name: &str, text: &str) -> Result<PathBuf, String> {
 /// A scenario: its name and the function running it.
 type Scenario = (&'static str, fn() -> TestResult);
 
+/// The same `KSR.x.modf` scenario as every engine's tests, in Ruby,
+/// plus a reply sent through sl's native name.
+const MODF_SCRIPT: &str = r#"
+def check(ok, what)
+  raise "failed: #{what}" unless ok
+end
+
+def ksr_request_route
+  check(KSR::X.modf("setflag", "3") == 1, "setflag")
+  check(KSR.isflagset(3) == true, "isflagset")
+  check(KSR::X.modf("isflagset", "3") == 1, "modf isflagset 3")
+  check(KSR::X.modf("isflagset", "4") == -1, "modf isflagset 4")
+  # native name of KSR::HDR.append
+  check(KSR::X.modf("append_hf", "X-A: 1\r\n") == 1, "append_hf")
+  # a module function: its int result comes back as is
+  check(KSR::X.modf("ret_int", "42") == 42, "ret_int")
+  check(KSR::X.modf("ret_none") == 1, "ret_none")
+  check(KSR::X.modf("no_such_function", "1") == -1, "unknown")
+  check(KSR::X.modf("sl_send_reply", "403", "Not Here") == 1, "sl_send_reply")
+end
+"#;
+
+fn modf_runs_loaded_functions_by_name() -> TestResult {
+    take_logs();
+    let out = RubyTest::new(&[&kemi_mod_ktest::MODULE, &kemi_mod_sl::MODULE]).run(MODF_SCRIPT)?;
+    let logs = take_logs();
+    ensure_eq!(out.ctx.flags, 1 << 3);
+    let message = String::from_utf8_lossy(&out.ctx.msg.serialize()).into_owned();
+    ensure!(message.contains("\r\nX-A: 1\r\n"), "{message}");
+    ensure_eq!(out.sent.len(), 1);
+    let reply = String::from_utf8_lossy(&out.sent[0].bytes).into_owned();
+    ensure!(reply.starts_with("SIP/2.0 403 Not Here\r\n"), "{reply}");
+    ensure_eq!(
+        logs.matches("KSR.x.modf(\"no_such_function\"): no such function among the loaded modules")
+            .count(),
+        1
+    );
+    Ok(())
+}
+
+fn modf_argument_errors_raise_like_ksr_functions() -> TestResult {
+    RubyTest::new(&[]).run(
+        r#"
+def ksr_request_route
+  begin
+    KSR::X.modf("setflag", "abc")
+    raise "no error"
+  rescue TypeError => e
+    raise e.message unless e.message.start_with?('KSR.x.modf("setflag"): KSR.setflag: argument 1 (flag) must be int, got string "abc"')
+  end
+  begin
+    KSR::X.modf("setflag", "1", "2")
+    raise "no error"
+  rescue ArgumentError => e
+    raise e.message unless e.message.include?("expects 1 argument, got 2")
+  end
+  raise "flag 1 set" if KSR.isflagset(1)
+end
+"#,
+    )?;
+    // Uncaught, it is a script error naming the function.
+    let err = match RubyTest::new(&[])
+        .run("def ksr_request_route\n  KSR::X.modf('setflag', 'abc')\nend\n")
+    {
+        Ok(_) => return Err("the bad argument was accepted".into()),
+        Err(e) => e,
+    };
+    ensure!(
+        err.contains("KSR.x.modf(\"setflag\"): KSR.setflag: argument 1 (flag) must be int"),
+        "{err}"
+    );
+    Ok(())
+}
+
 /// `KSR::X` has exactly the functions kemi-core lists for Ruby, the list
 /// the reference and the RBS stubs are rendered from.
 fn ksr_x_has_exactly_the_documented_functions() -> TestResult {
@@ -776,6 +852,14 @@ const SCENARIOS: &[Scenario] = &[
         runaway_recursion_is_a_script_error,
     ),
     ("logging_and_modf", logging_and_modf),
+    (
+        "modf_runs_loaded_functions_by_name",
+        modf_runs_loaded_functions_by_name,
+    ),
+    (
+        "modf_argument_errors_raise_like_ksr_functions",
+        modf_argument_errors_raise_like_ksr_functions,
+    ),
     (
         "event_callbacks_get_the_event_name",
         event_callbacks_get_the_event_name,

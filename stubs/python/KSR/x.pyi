@@ -6,9 +6,16 @@ from typing import NoReturn
 
 def modf(fname: str, *params: str) -> int:
     """
-    Runs a function of the native configuration language by name, with string
-    arguments, and gives back its integer result (-1 when it cannot be run).
-    Prefer a dedicated KSR function when there is one.
+    Runs a module or core function by its kamailio.cfg name (`sl_send_reply`,
+    `setflag`, `append_hf`...) with string arguments and gives back its integer
+    result: an int as is, a bool as 1 or -1, nothing as 1. The name is looked up
+    among the functions of the loaded modules (first match in load order, core
+    first, preferring one that takes as many arguments as given); a few native
+    names map to their KSR function (`append_hf` to `KSR.hdr.append`, `xlog` with
+    one argument to `KSR.xlog.xerr`). An unknown name logs an error and gives -1;
+    arguments that do not fit the function (count, a non-numeric int) are a
+    script error. Arguments are passed as they are: only functions that expand
+    pseudo-variables themselves (xlog's) do. Prefer the KSR function itself.
     """
     ...
 

@@ -153,6 +153,17 @@ function parity_wrong_args() {
     record("wrong_args_done", "yes");
 }
 
+// KSR.x.modf: functions by their kamailio.cfg name.
+
+function parity_modf() {
+    record("modf_sl", describe(KSR.x.modf("sl_send_reply", "202", "Modf")));
+    record("modf_setflag", describe(KSR.x.modf("setflag", "7")));
+    record("modf_isflagset", describe(KSR.isflagset(7)));
+    record("modf_ret_int", describe(KSR.x.modf("ret_int", "42")));
+    record("modf_unknown", describe(KSR.x.modf("parity_no_such_function")));
+    record("modf_bad_int", error_of(function () { KSR.x.modf("setflag", "abc"); }));
+}
+
 // Uncaught errors.
 
 function parity_fail_inner() {

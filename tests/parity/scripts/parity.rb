@@ -139,6 +139,17 @@ def parity_wrong_args
   record("wrong_args_done", "yes")
 end
 
+# KSR::X.modf: functions by their kamailio.cfg name.
+
+def parity_modf
+  record("modf_sl", describe(KSR::X.modf("sl_send_reply", "202", "Modf")))
+  record("modf_setflag", describe(KSR::X.modf("setflag", "7")))
+  record("modf_isflagset", describe(KSR.isflagset(7)))
+  record("modf_ret_int", describe(KSR::X.modf("ret_int", "42")))
+  record("modf_unknown", describe(KSR::X.modf("parity_no_such_function")))
+  record("modf_bad_int", error_of { KSR::X.modf("setflag", "abc") })
+end
+
 # Uncaught errors.
 
 def parity_fail_inner

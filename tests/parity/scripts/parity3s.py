@@ -153,6 +153,18 @@ def parity_wrong_args() -> None:
     record("wrong_args_done", "yes")
 
 
+# KSR.x.modf: functions by their kamailio.cfg name.
+
+
+def parity_modf() -> None:
+    record("modf_sl", describe(KSR.x.modf("sl_send_reply", "202", "Modf")))
+    record("modf_setflag", describe(KSR.x.modf("setflag", "7")))
+    record("modf_isflagset", describe(KSR.isflagset(7)))
+    record("modf_ret_int", describe(KSR.x.modf("ret_int", "42")))
+    record("modf_unknown", describe(KSR.x.modf("parity_no_such_function")))
+    record("modf_bad_int", error_of(KSR.x.modf, "setflag", "abc"))
+
+
 # Uncaught errors.
 
 def parity_fail_inner() -> None:

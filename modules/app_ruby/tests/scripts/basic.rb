@@ -155,6 +155,7 @@ def test_log
   KSR.info("x")
   KSR.dbg("x")
   KSR.log("warn", "x")
+  # sl is not loaded here: an unknown function
   check(KSR::X.modf("sl_send_reply", "200", "OK") == -1, "modf")
 end
 
