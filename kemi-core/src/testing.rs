@@ -207,6 +207,24 @@ pub fn temp_path(extension: &str) -> PathBuf {
     ))
 }
 
+/// Checks what every engine's `KSR.x.modf` test script leaves behind:
+/// `modf("setflag", "3")` set flag 3, `modf("append_hf", "X-A: 1\r\n")`
+/// added the header, and `modf("no_such_function", ...)` logged one line.
+pub fn assert_modf_script_ran(outcome: &Outcome, lines: &[logs::LogLine]) {
+    assert_eq!(outcome.ctx.flags, 1 << 3);
+    let message = String::from_utf8_lossy(&outcome.ctx.msg.serialize()).into_owned();
+    assert!(message.contains("\r\nX-A: 1\r\n"), "{message}");
+    let unknown: Vec<_> = lines
+        .iter()
+        .filter(|l| l.message.contains("no such function"))
+        .collect();
+    assert_eq!(unknown.len(), 1, "{lines:?}");
+    assert_eq!(
+        unknown[0].message,
+        "KSR.x.modf(\"no_such_function\"): no such function among the loaded modules"
+    );
+}
+
 /// The OPTIONS request tests route unless they set another.
 fn options(call_id: &str) -> Vec<u8> {
     format!(

@@ -2,7 +2,7 @@
 //! reference and the stubs are rendered from.
 
 use kemi_core::ksr::x;
-use kemi_core::testing::logs;
+use kemi_core::testing::{self, logs};
 use kemi_mod_app_lua::testing::LuaTest;
 
 #[test]
@@ -46,18 +46,7 @@ fn modf_runs_loaded_functions_by_name() {
     let (outcome, lines) =
         logs::capture(|| LuaTest::new(&[&kemi_mod_ktest::MODULE]).run(MODF_SCRIPT));
     let outcome = outcome.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(outcome.ctx.flags, 1 << 3);
-    let message = String::from_utf8(outcome.ctx.msg.serialize()).unwrap();
-    assert!(message.contains("\r\nX-A: 1\r\n"), "{message}");
-    let unknown: Vec<_> = lines
-        .iter()
-        .filter(|l| l.message.contains("no such function"))
-        .collect();
-    assert_eq!(unknown.len(), 1, "{lines:?}");
-    assert_eq!(
-        unknown[0].message,
-        "KSR.x.modf(\"no_such_function\"): no such function among the loaded modules"
-    );
+    testing::assert_modf_script_ran(&outcome, &lines);
 }
 
 #[test]
