@@ -90,19 +90,20 @@ pub fn send_stateless(
     {
         return refuse(&format!("top Via: {e}"));
     }
-    // Headers queued by `KSR.hdr.append_to_reply` go into every reply.
-    let headers: std::borrow::Cow<'_, str> = if ctx.reply_headers.is_empty() {
-        extra_headers.into()
-    } else {
-        format!("{}{extra_headers}", ctx.reply_headers).into()
-    };
+    // Headers queued by `KSR.hdr.append_to_reply` go into every reply,
+    // then the caller's, then the Server header: one string, built once.
+    let headers = [
+        ctx.reply_headers.as_str(),
+        extra_headers,
+        &ctx.runtime().signature().server,
+    ]
+    .concat();
     // A body set with `KSR.textops.set_reply_body` goes into every local
     // reply that has none of its own.
     let body = match &ctx.reply_body {
         Some(b) if body.is_empty() => b.as_slice(),
         _ => body,
     };
-    let headers = format!("{headers}{}", ctx.runtime().signature().server);
     let bytes = match build_reply(&ctx.msg, code, reason, tag.as_deref(), &headers, body) {
         Ok(b) => b,
         Err(e) => return refuse(&format!("cannot build the reply: {e}")),
